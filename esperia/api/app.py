@@ -1,0 +1,56 @@
+"""The application factory: one FastAPI app serving the API and the dashboard."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+
+from esperia import __version__
+from esperia.workspace import open_workspace
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from esperia.config import Settings
+    from esperia.store import Store
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """Build the app for a workspace; ``store`` lets tests share an open store."""
+    owns_store = store is None
+    the_store = store if store is not None else open_workspace(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            the_store.close()
+
+    app = FastAPI(
+        title="Esperia",
+        version=__version__,
+        description="Customer experience management: listen, understand, act.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+
+    from esperia.api.errors import install_error_handlers
+    from esperia.api.routes import router as api_router
+    from esperia.web import install_web
+
+    install_error_handlers(app)
+    app.include_router(api_router, prefix="/api/v1")
+    install_web(app)
+    return app
+
+
+def app_state(app: Any) -> tuple[Settings, Store]:
+    return app.state.settings, app.state.store
