@@ -20,7 +20,9 @@ def main() -> None:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print("interrupted: nothing was changed by the unfinished step", file=sys.stderr)
+        print(
+            "interrupted: nothing was changed by the unfinished step", file=sys.stderr
+        )
         sys.exit(130)
     except SystemExit:
         raise

@@ -39,7 +39,13 @@ class Connection(ABC):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
 
     @abstractmethod
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def fetchall(
+        self, sql: str, params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def execute_count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an INSERT, UPDATE or DELETE and return how many rows it touched."""
 
     @abstractmethod
     def transaction(self) -> Any:
@@ -109,6 +115,10 @@ class DuckDBConnection(Connection):
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.raw.execute(sql, list(params) if params else None).fetchall()
+
+    def execute_count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        rows = self.raw.execute(sql, list(params) if params else None).fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def fetch_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.raw.execute(sql, list(params) if params else None)
@@ -210,6 +220,12 @@ class PostgresConnection(Connection):
             _pg_sql(sql, bool(params)), list(params) if params else None
         )
         return list(cur.fetchall()) if cur.description else []
+
+    def execute_count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = self.raw.execute(
+            _pg_sql(sql, bool(params)), list(params) if params else None
+        )
+        return max(int(cur.rowcount), 0)
 
     def fetch_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = self.raw.execute(

@@ -30,7 +30,6 @@ CREATE TABLE imports (
     import_id BIGINT PRIMARY KEY,
     kind TEXT NOT NULL,
     source TEXT NOT NULL,
-    sha256 TEXT,
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
     read_rows BIGINT NOT NULL DEFAULT 0,
@@ -199,7 +198,9 @@ def current_version(store: Store) -> int:
     """The newest migration applied to the store (0 for an empty database)."""
     with store.connect() as conn:
         _ensure_table(conn)
-        return int(conn.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+        return int(
+            conn.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        )
 
 
 def pending(store: Store) -> list[Migration]:

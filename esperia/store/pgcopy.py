@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-__all__ = ["copy_arrow", "pg_type"]
+__all__ = ["copy_arrow", "copy_batches", "pg_type"]
 
 _CHUNK_ROWS = 200_000
 
@@ -51,20 +51,41 @@ def _prepare(data: pa.Table) -> pa.Table:
 
 def copy_arrow(conn: Any, table: str, data: pa.Table) -> None:
     """Create temp ``table`` like ``data`` and fill it with COPY (CSV, streamed)."""
-    data = _prepare(data)
-    cols = ", ".join(
-        f'"{f.name}" {pg_type(f.type)}' for f in data.schema
+    copy_batches(
+        conn, table, pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
     )
-    conn.execute(f'DROP TABLE IF EXISTS "{table}"')
-    conn.execute(f'CREATE TEMP TABLE "{table}" ({cols})')
-    if data.num_rows == 0:
-        return
-    names = ", ".join(f'"{n}"' for n in data.column_names)
+
+
+def copy_batches(conn: Any, table: str, reader: pa.RecordBatchReader) -> None:
+    """Create temp ``table`` with the reader's columns and COPY every batch in."""
+    first = True
+    names = ""
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    with conn.cursor().copy(
-        f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv)'
-    ) as copy:
-        for start in range(0, data.num_rows, _CHUNK_ROWS):
+    with conn.cursor() as cursor:
+        for batch in _batches(reader):
+            data = _prepare(pa.Table.from_batches([batch]))
+            if first:
+                cols = ", ".join(f'"{f.name}" {pg_type(f.type)}' for f in data.schema)
+                cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
+                cursor.execute(f'CREATE TEMP TABLE "{table}" ({cols})')
+                names = ", ".join(f'"{n}"' for n in data.column_names)
+                first = False
+            if data.num_rows == 0:
+                continue
             buffer = io.BytesIO()
-            pacsv.write_csv(data.slice(start, _CHUNK_ROWS), buffer, options)
-            copy.write(buffer.getvalue())
+            pacsv.write_csv(data, buffer, options)
+            with cursor.copy(
+                f'COPY "{table}" ({names}) FROM STDIN (FORMAT csv)'
+            ) as copy:
+                copy.write(buffer.getvalue())
+        if first:  # no batch at all: still create the (empty) table
+            data = _prepare(reader.schema.empty_table())
+            cols = ", ".join(f'"{f.name}" {pg_type(f.type)}' for f in data.schema)
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
+            cursor.execute(f'CREATE TEMP TABLE "{table}" ({cols})')
+
+
+def _batches(reader: pa.RecordBatchReader) -> Any:
+    for batch in reader:
+        for start in range(0, batch.num_rows or 1, _CHUNK_ROWS):
+            yield batch.slice(start, _CHUNK_ROWS)

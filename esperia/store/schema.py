@@ -7,14 +7,14 @@ documents it. Types are logical; each database maps them to its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from esperia.vocabulary import CONTACTS, FEEDBACK_SOURCES, MEDIUMS, STAGES
 
 __all__ = ["KINDS", "Column", "ColumnType", "Kind", "kind_by_name"]
 
 
-class ColumnType(str, Enum):
+class ColumnType(StrEnum):
     TEXT = "text"
     INTEGER = "integer"
     DOUBLE = "double"
@@ -97,7 +97,7 @@ TOUCHPOINTS = Kind(
     name="touchpoints",
     key="touchpoint_id",
     extras="attributes",
-    placeholder={"channel": "other"},
+    placeholder={"name": "{id}", "channel": "other"},
     columns=(
         Column("touchpoint_id", required=True),
         Column("name", required=True),

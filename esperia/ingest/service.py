@@ -1,0 +1,326 @@
+"""Import services: files, API batches and in-memory tables, one pipeline.
+
+Stage (DuckDB reads the source) → validate (DuckDB, a column at a time) →
+merge (the store, one transaction) → report (summary and rejects file).
+With the embedded store all of it runs on the store's own DuckDB connection;
+with PostgreSQL the first two steps run on a private in-memory DuckDB and the
+valid rows travel to the server with COPY.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from esperia.config import Settings
+from esperia.errors import BatchRejected, InvalidInput
+from esperia.ingest.merge import explain_shortfall, merge_incoming, record_import
+from esperia.ingest.readers import StagedSource, stage_file, stage_records
+from esperia.ingest.summary import (
+    MAX_REJECT_DETAILS,
+    ImportOptions,
+    ImportSummary,
+    Reject,
+)
+from esperia.ingest.validate import validate
+from esperia.store.database import (
+    Connection,
+    DuckDBConnection,
+    Store,
+    configure_duckdb,
+)
+from esperia.store.schema import Kind, kind_by_name
+
+__all__ = ["import_arrow", "import_file", "import_records"]
+
+Progress = Callable[[str, float], None]
+
+
+@contextmanager
+def _engines(store: Store, settings: Settings) -> Iterator[tuple[Any, Connection]]:
+    """The DuckDB connection that stages and validates, and the store connection."""
+    if store.dialect == "duckdb":
+        with store.connect() as conn:
+            assert isinstance(conn, DuckDBConnection)
+            yield conn.raw, conn
+        return
+    with tempfile.TemporaryDirectory(prefix="esperia-stage-") as tmp:
+        duck = duckdb.connect(":memory:")
+        try:
+            configure_duckdb(duck, settings)
+            duck.execute(f"SET temp_directory = '{tmp}'")
+            with store.connect() as conn:
+                yield duck, conn
+        finally:
+            duck.close()
+
+
+def import_file(
+    store: Store,
+    settings: Settings,
+    kind: str,
+    path: Path | str,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import one CSV, JSON Lines, Parquet or XLSX file of ``kind``."""
+    spec = kind_by_name(kind)
+    options = options or ImportOptions()
+    path = Path(path)
+    started = time.perf_counter()
+    with _engines(store, settings) as (duck, conn):
+        _step(progress, "reading", 0.1)
+        staged = stage_file(duck, spec, path, options, progress)
+        rejects_path = options.rejects_path or _default_rejects_path(
+            settings, path, spec
+        )
+        return _finish(
+            store, duck, conn, spec, staged, options, progress,
+            source=str(path), rejects_path=rejects_path, started=started,
+        )  # fmt: skip
+
+
+def import_records(
+    store: Store,
+    settings: Settings,
+    kind: str,
+    records: Sequence[Any],
+    options: ImportOptions | None = None,
+    *,
+    source: str = "api",
+) -> ImportSummary:
+    """Import a list of JSON objects (an API batch); rows are 0-based indexes."""
+    spec = kind_by_name(kind)
+    options = options or ImportOptions()
+    started = time.perf_counter()
+    if not records:
+        return ImportSummary(kind=spec.name, source=source)
+    with _engines(store, settings) as (duck, conn):
+        staged = stage_records(duck, spec, records, options)
+        return _finish(
+            store, duck, conn, spec, staged, options, None,
+            source=source, rejects_path=options.rejects_path, started=started,
+        )  # fmt: skip
+
+
+def import_arrow(
+    store: Store,
+    settings: Settings,
+    kind: str,
+    table: pa.Table,
+    *,
+    source: str,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import an in-memory Arrow table (the demo and other producers)."""
+    from esperia.ingest.readers import _create_src_view, create_rejects_table
+
+    spec = kind_by_name(kind)
+    options = options or ImportOptions()
+    started = time.perf_counter()
+    with _engines(store, settings) as (duck, conn):
+        create_rejects_table(duck)
+        duck.register("_arrow_src", table)
+        try:
+            staged = _create_src_view(
+                duck, spec, "_arrow_src", "row_number() OVER ()", options, source, "row"
+            )
+            return _finish(
+                store, duck, conn, spec, staged, options, progress,
+                source=source, rejects_path=options.rejects_path, started=started,
+            )  # fmt: skip
+        finally:
+            duck.unregister("_arrow_src")
+
+
+def _step(progress: Progress | None, what: str, fraction: float) -> None:
+    if progress is not None:
+        progress(what, fraction)
+
+
+def _default_rejects_path(settings: Settings, path: Path, kind: Kind) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return settings.workspace / "rejects" / f"{path.stem}.{kind.name}.{stamp}.csv"
+
+
+def _finish(
+    store: Store,
+    duck: duckdb.DuckDBPyConnection,
+    conn: Connection,
+    kind: Kind,
+    staged: StagedSource,
+    options: ImportOptions,
+    progress: Progress | None,
+    *,
+    source: str,
+    rejects_path: Path | None,
+    started: float,
+) -> ImportSummary:
+    policy = options.unknown_references or store.settings.unknown_references
+    _step(progress, "validating", 0.3)
+    malformed = _count(duck, "SELECT count(DISTINCT _row) FROM _rejects")
+    in_source = _count(duck, "SELECT count(*) FROM _src")
+    explain_bad_rows = validate(duck, kind, staged, options)
+    columns = _columns(duck)
+    _step(progress, "loading", 0.5)
+    with store.write_lock:
+        import_id = int(conn.scalar("SELECT nextval('import_seq')"))
+        started_at = datetime.now(UTC)
+        with conn.transaction():
+            if conn.dialect == "duckdb":
+                duck.execute("ALTER VIEW _valid RENAME TO _incoming")
+            else:
+                _copy_to_server(duck, conn)
+            if explain_bad_rows and options.all_or_nothing:
+                duck.execute(explain_bad_rows)
+                _refuse_if_rejected(duck, staged)
+            result = merge_incoming(
+                conn, kind, columns, policy=policy, update=options.update,
+                import_id=import_id,
+            )  # fmt: skip
+            # Rows that reached _incoming: the source less what validation refused.
+            inserted = result.loaded + result.updated
+            short = inserted < in_source - _refused(duck, malformed)
+            if explain_bad_rows and not options.all_or_nothing and short:
+                duck.execute(explain_bad_rows)
+            expected = in_source - _refused(duck, malformed)
+            explain_shortfall(
+                conn, kind, columns, result, policy=policy, expected=expected
+            )
+            if result.rejects:
+                _add_rejects(duck, result.rejects)
+            if options.all_or_nothing:
+                _refuse_if_rejected(duck, staged)
+            rejected = _count(duck, "SELECT count(DISTINCT _row) FROM _rejects")
+            written = str(rejects_path) if rejected and rejects_path else None
+            record_import(
+                conn,
+                {
+                    "import_id": import_id,
+                    "kind": kind.name,
+                    "source": source,
+                    "started_at": started_at,
+                    "finished_at": datetime.now(UTC),
+                    "read_rows": in_source + malformed,
+                    "loaded_rows": result.loaded,
+                    "updated_rows": result.updated,
+                    "duplicate_rows": result.duplicates,
+                    "rejected_rows": rejected,
+                    "created_references": result.created_references,
+                    "rejects_file": written,
+                },
+            )
+    _step(progress, "reporting", 0.95)
+    if written and rejects_path is not None:
+        _write_rejects(duck, rejects_path, source)
+    summary = ImportSummary(
+        kind=kind.name,
+        source=source,
+        import_id=import_id,
+        read=in_source + malformed,
+        loaded=result.loaded,
+        updated=result.updated,
+        duplicates=result.duplicates,
+        rejected=rejected,
+        created_references=result.created_references,
+        rejects_file=written,
+        rejects=_reject_details(duck),
+        seconds=time.perf_counter() - started,
+    )
+    _step(progress, "done", 1.0)
+    return summary
+
+
+def _refused(duck: duckdb.DuckDBPyConnection, malformed: int) -> int:
+    """Source rows validation refused so far (malformed lines are not in _src)."""
+    return _count(duck, "SELECT count(DISTINCT _row) FROM _rejects") - malformed
+
+
+def _count(duck: duckdb.DuckDBPyConnection, sql: str) -> int:
+    rows = duck.execute(sql).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def _columns(duck: duckdb.DuckDBPyConnection) -> list[str]:
+    names = [r[0] for r in duck.execute("DESCRIBE _valid").fetchall()]
+    return [n for n in names if n != "_row"]
+
+
+def _copy_to_server(duck: duckdb.DuckDBPyConnection, conn: Connection) -> None:
+    from esperia.store.pgcopy import copy_batches
+
+    reader = duck.sql("SELECT * FROM _valid").to_arrow_reader(200_000)
+    try:
+        copy_batches(conn.raw, "_incoming", reader)  # type: ignore[attr-defined]
+    finally:
+        reader.close()
+
+
+def _add_rejects(
+    duck: duckdb.DuckDBPyConnection, rows: list[tuple[int, str, str, str]]
+) -> None:
+    table = pa.table(
+        {
+            "_row": pa.array([r[0] for r in rows], pa.int64()),
+            "column": [r[1] for r in rows],
+            "value": [r[2] for r in rows],
+            "reason": [r[3] for r in rows],
+        }
+    )
+    duck.register("_more_rejects", table)
+    try:
+        duck.execute("INSERT INTO _rejects SELECT * FROM _more_rejects")
+    finally:
+        duck.unregister("_more_rejects")
+
+
+def _reject_details(duck: duckdb.DuckDBPyConnection) -> list[Reject]:
+    rows = duck.execute(
+        'SELECT _row, "column", value, reason FROM _rejects '
+        f'ORDER BY _row, "column" LIMIT {MAX_REJECT_DETAILS}'
+    ).fetchall()
+    return [Reject(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+def _refuse_if_rejected(duck: duckdb.DuckDBPyConnection, staged: StagedSource) -> None:
+    details = _reject_details(duck)
+    if not details:
+        return
+    total = _count(duck, "SELECT count(DISTINCT _row) FROM _rejects")
+    raise BatchRejected(
+        f"{total} {staged.row_label}(s) failed validation; nothing was stored",
+        details=[
+            {
+                "index": r.row,
+                "field": r.column,
+                "value": r.value,
+                "reason": r.reason,
+            }
+            for r in details
+        ],
+    )
+
+
+def _write_rejects(duck: duckdb.DuckDBPyConnection, path: Path, source: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        duck.execute(
+            'COPY (SELECT ? AS file, _row AS row, "column", value, reason '
+            'FROM _rejects ORDER BY _row, "column") TO '
+            f"'{str(path).replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')",
+            [source],
+        )
+    except (OSError, duckdb.Error) as exc:
+        raise InvalidInput(
+            f"the import succeeded but the rejects file {path} could not be "
+            f"written: {exc}"
+        ) from None
