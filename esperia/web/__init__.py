@@ -1,0 +1,71 @@
+"""The web dashboard: server-rendered pages on the same app as the API.
+
+``install_web(app)`` adds the session middleware, the static assets and the
+pages; ``render_error_page`` is how the app shows any error outside ``/api``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from esperia.web.errorpage import render_error_page
+from esperia.web.i18n import translate
+from esperia.web.security import (
+    CsrfError,
+    LoginRequiredError,
+    PageForbiddenError,
+    current_language,
+)
+
+__all__ = ["SESSION_COOKIE", "install_web", "render_error_page"]
+
+#: The name of the signed session cookie.
+SESSION_COOKIE = "esperia_session"
+
+_STATIC = Path(__file__).resolve().parent / "static"
+
+
+def install_web(app: FastAPI) -> None:
+    """Add the dashboard to ``app`` (whose state holds ``settings`` and ``store``)."""
+    from esperia.web.views import router
+    from esperia.workspace import secret_key
+
+    settings = app.state.settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        # Browsers only send a Secure cookie over HTTPS; set it behind a TLS proxy.
+        https_only=bool(getattr(settings, "session_https_only", False)),
+    )
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    app.include_router(router)
+    app.add_exception_handler(LoginRequiredError, _login_required)
+    app.add_exception_handler(PageForbiddenError, _forbidden)
+    app.add_exception_handler(CsrfError, _csrf_failed)
+
+
+def _login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path
+    if request.url.query:
+        target += f"?{request.url.query}"
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+
+
+def _forbidden(request: Request, exc: Exception) -> Response:
+    key = exc.message_key if isinstance(exc, PageForbiddenError) else "error.403"
+    message = translate(current_language(request), key)
+    return render_error_page(request, 403, message)
+
+
+def _csrf_failed(request: Request, exc: Exception) -> Response:
+    message = translate(current_language(request), "error.csrf")
+    return render_error_page(request, 403, message)
