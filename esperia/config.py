@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `esperia serve` binds.")
     port: int = Field(default=8000, description="Port `esperia serve` listens on.")
+    session_https_only: bool = Field(
+        default=False,
+        description="Send the web session cookie over HTTPS only (set it behind TLS).",
+    )
     session_max_age_s: int = Field(
         default=8 * 3600, description="How long a web login lasts, in seconds."
     )

@@ -6,5 +6,6 @@ from esperia.cli import (  # noqa: F401
     demo,
     keys,
     serve,
+    users,
     workspace,
 )

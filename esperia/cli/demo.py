@@ -1,0 +1,69 @@
+"""`esperia demo`: build the demo bookshop workspace and open the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from esperia.cli.app import app, print_json, state
+from esperia.cli.serve import run_server
+from esperia.config import load_settings
+from esperia.demo.build import DEFAULT_WORKSPACE, build_demo
+
+
+@app.command()
+def demo(
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace", "-w", help=f"Folder (default: ./{DEFAULT_WORKSPACE})."
+        ),
+    ] = None,
+    customers: Annotated[
+        int, typer.Option(help="How many customers (1,000 to 1,000,000).")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 42,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Build again even if it exists.")
+    ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the dashboard afterwards.")
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary.")
+    ] = False,
+) -> None:
+    """Build a realistic Italian bookshop chain's data and start the dashboard."""
+    folder = workspace or state().workspace or Path(DEFAULT_WORKSPACE)
+    columns = (
+        TextColumn("[bold]{task.description:<34}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=Console(stderr=True), transient=True, disable=as_json
+    ) as bar:
+        task = bar.add_task("building the demo", total=1.0)
+
+        def report(what: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=what)
+
+        result = build_demo(folder, customers=customers, seed=seed, rebuild=rebuild,
+                            progress=report)  # fmt: skip
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        counts = ", ".join(f"{n:,} {k}" for k, n in result.counts.items())
+        state_word = "reused" if result.reused else f"built in {result.seconds:.1f}s"
+        typer.echo(f"Demo workspace {result.workspace} {state_word}: {counts}")
+    if serve:
+        settings = load_settings(result.workspace)
+        run_server(
+            settings,
+            banner=f"Log in as {result.admin_email}, password {result.admin_password}",
+        )
