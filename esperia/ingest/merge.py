@@ -33,9 +33,19 @@ class MergeResult:
 def _unknown(ref: Kind, column: str) -> str:
     """Rows of _incoming whose ``column`` names no row of ``ref``."""
     col = _ident(column)
+    return f"{col} IS NOT NULL AND {col} NOT IN ({_existing(ref, column)})"
+
+
+def _existing(target: Kind, column: str) -> str:
+    """Keys of ``target`` that ``_incoming.column`` mentions.
+
+    Written as a semi-join driven by the incoming rows, so a batch of a thousand
+    rows probes a table of millions without reading all its keys into a hash.
+    """
+    key = _ident(target.key)
     return (
-        f"_incoming.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ref.table} x "
-        f"WHERE x.{_ident(ref.key)} = _incoming.{col})"
+        f"SELECT x.{key} FROM {target.table} x "
+        f"WHERE x.{key} IN (SELECT {_ident(column)} FROM _incoming)"
     )
 
 
@@ -95,8 +105,7 @@ def merge_incoming(
     known = ""
     if policy == "reject":
         known = "".join(
-            f" AND ({_ident(name)} IS NULL OR {_ident(name)} IN "
-            f"(SELECT {_ident(ref.key)} FROM {ref.table}))"
+            f" AND NOT ({_unknown(ref, name)})"
             for name, ref in _reference_columns(kind, columns)
         )
     key = _ident(kind.key)
@@ -117,8 +126,8 @@ def merge_incoming(
     inserted = conn.execute_count(
         f"INSERT INTO {kind.table} ({', '.join(names)}, import_id, loaded_at) "
         f"SELECT {', '.join(values)}, CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ) "
-        f"FROM _incoming WHERE NOT EXISTS (SELECT 1 FROM {kind.table} x "
-        f"WHERE x.{key} = _incoming.{key}){known}{conflict}",
+        f"FROM _incoming WHERE {key} NOT IN ({_existing(kind, kind.key)})"
+        f"{known}{conflict}",
         (import_id, now),
     )
     result.loaded = inserted - result.updated

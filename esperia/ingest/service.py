@@ -42,6 +42,10 @@ from esperia.store.schema import Kind, kind_by_name
 __all__ = ["import_arrow", "import_file", "import_records"]
 
 Progress = Callable[[str, float], None]
+#: Sources smaller than this are materialised once before merging: the merge
+#: reads _incoming several times, and re-validating a small batch costs more
+#: than storing it. Large files stream through the view instead.
+_MATERIALISE_BELOW = 200_000
 
 
 @contextmanager
@@ -176,8 +180,10 @@ def _finish(
         import_id = int(conn.scalar("SELECT nextval('import_seq')"))
         started_at = datetime.now(UTC)
         with conn.transaction():
-            if conn.dialect == "duckdb":
+            if conn.dialect == "duckdb" and in_source > _MATERIALISE_BELOW:
                 duck.execute("ALTER VIEW _valid RENAME TO _incoming")
+            elif conn.dialect == "duckdb":
+                duck.execute("CREATE TEMP TABLE _incoming AS SELECT * FROM _valid")
             else:
                 _copy_to_server(duck, conn)
             if explain_bad_rows and options.all_or_nothing:
