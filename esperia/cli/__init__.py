@@ -11,27 +11,18 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point: every Esperia error becomes one line on stderr and exit 1."""
+    """Entry point: every Esperia error becomes one line on stderr and exit 1.
+
+    Usage mistakes (unknown command, missing argument) are reported by typer
+    itself with exit status 2, as command-line tools conventionally do.
+    """
     from esperia.cli import commands  # noqa: F401 - registers the commands
 
     try:
-        app(standalone_mode=False)
+        app()
     except EsperiaError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print(
-            "interrupted: nothing was changed by the unfinished step", file=sys.stderr
-        )
+        print("interrupted: the unfinished step changed nothing", file=sys.stderr)
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise

@@ -106,7 +106,7 @@ def import_command(
     else:
         _print_summary(summary)
     if summary.rejected and summary.loaded == 0 and summary.duplicates == 0:
-        raise typer.Exit(2)
+        raise typer.Exit(3)
 
 
 def _with_progress(

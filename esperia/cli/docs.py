@@ -20,7 +20,8 @@ Generated from the commands' own help by `make docs-cli`
 (`python -m esperia.cli.docs`); a test fails when this file is out of date.
 Every command accepts the global option `--workspace/-w DIR` before its name
 (default: `$ESPERIA_WORKSPACE`, else `./workspace`). Errors print one line
-starting with `error:` on standard error and exit with status 1.
+starting with `error:` on standard error and exit with status 1; usage
+mistakes exit with status 2.
 """
 
 

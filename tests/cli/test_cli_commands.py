@@ -103,3 +103,16 @@ def test_rejected_rows_are_listed_and_written(workspace: Path, tmp_path: Path) -
     rejects = list((workspace / "rejects").glob("c.customers.*.csv"))
     assert len(rejects) == 1
     assert "nineteen" in rejects[0].read_text()
+
+
+def test_usage_mistakes_exit_2_without_traceback(workspace: Path) -> None:
+    for args in (("bogus",), ("import", "customers")):
+        done = esperia(workspace, *args)
+        assert done.returncode == 2
+        assert "Traceback" not in done.stderr
+
+
+def test_every_row_rejected_exits_3(workspace: Path, tmp_path: Path) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text("customer_id,birth_year\nC1,abc\n")
+    assert esperia(workspace, "import", "customers", str(source)).returncode == 3
