@@ -10,6 +10,7 @@ valid rows travel to the server with COPY.
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -81,8 +82,8 @@ def import_file(
     path = Path(path)
     started = time.perf_counter()
     with _engines(store, settings) as (duck, conn):
-        _step(progress, "reading", 0.1)
-        staged = stage_file(duck, spec, path, options, progress)
+        with _tracking(duck, progress, "reading", 0.02, 0.3):
+            staged = stage_file(duck, spec, path, options, progress)
         rejects_path = options.rejects_path or _default_rejects_path(
             settings, path, spec
         )
@@ -146,6 +147,46 @@ def import_arrow(
             duck.unregister("_arrow_src")
 
 
+@contextmanager
+def _tracking(
+    duck: duckdb.DuckDBPyConnection,
+    progress: Progress | None,
+    what: str,
+    low: float,
+    high: float,
+) -> Iterator[None]:
+    """Report DuckDB's own progress on the running statement as a fraction.
+
+    A thread polls ``query_progress()`` (percent of the current query) while the
+    caller's statement runs, so a long load moves the bar instead of jumping.
+    """
+    if progress is None:
+        yield
+        return
+    progress(what, low)
+    duck.execute("SET enable_progress_bar = true")
+    duck.execute("SET enable_progress_bar_print = false")
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.25):
+            try:
+                percent = duck.query_progress()
+            except duckdb.Error:
+                return
+            if percent >= 0:
+                progress(what, low + (high - low) * min(percent, 100.0) / 100.0)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        done.set()
+        poller.join()
+        progress(what, high)
+
+
 def _step(progress: Progress | None, what: str, fraction: float) -> None:
     if progress is not None:
         progress(what, fraction)
@@ -170,12 +211,11 @@ def _finish(
     started: float,
 ) -> ImportSummary:
     policy = options.unknown_references or store.settings.unknown_references
-    _step(progress, "validating", 0.3)
     malformed = _count(duck, "SELECT count(DISTINCT _row) FROM _rejects")
     in_source = _count(duck, "SELECT count(*) FROM _src")
-    explain_bad_rows = validate(duck, kind, staged, options)
+    with _tracking(duck, progress, "validating", 0.3, 0.45):
+        explain_bad_rows = validate(duck, kind, staged, options)
     columns = _columns(duck)
-    _step(progress, "loading", 0.5)
     with store.write_lock:
         import_id = int(conn.scalar("SELECT nextval('import_seq')"))
         started_at = datetime.now(UTC)
@@ -189,10 +229,11 @@ def _finish(
             if explain_bad_rows and options.all_or_nothing:
                 duck.execute(explain_bad_rows)
                 _refuse_if_rejected(duck, staged)
-            result = merge_incoming(
-                conn, kind, columns, policy=policy, update=options.update,
-                import_id=import_id,
-            )  # fmt: skip
+            with _tracking(duck, progress, "loading", 0.5, 0.9):
+                result = merge_incoming(
+                    conn, kind, columns, policy=policy, update=options.update,
+                    import_id=import_id,
+                )  # fmt: skip
             # Rows that reached _incoming: the source less what validation refused.
             inserted = result.loaded + result.updated
             short = inserted < in_source - _refused(duck, malformed)

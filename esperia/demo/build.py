@@ -1,0 +1,167 @@
+"""Build the demo workspace: simulate the bookshop, import it, keep the truth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from esperia.config import DATABASE_FILE, SETTINGS_FILE, load_settings
+from esperia.errors import InvalidInput, WorkspaceError
+from esperia.ingest import ImportOptions, import_arrow
+from esperia.store import KINDS, open_store
+from esperia.workspace import init_workspace
+
+__all__ = ["DEFAULT_WORKSPACE", "DemoResult", "build_demo"]
+
+DEFAULT_WORKSPACE = "demo-workspace"
+GROUND_TRUTH_FILE = "ground_truth.json"
+GROUND_TRUTH_CUSTOMERS = "ground_truth_customers.parquet"
+GROUND_TRUTH_FEEDBACK = "ground_truth_feedback.parquet"
+#: The demo's admin password when ESPERIA_ADMIN_PASSWORD is not set. The demo
+#: holds only invented people and listens on localhost, so a known password is
+#: kinder than one lost with the first run's output.
+DEMO_PASSWORD = "esperia-demo"
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class DemoResult:
+    workspace: Path
+    customers: int
+    seed: int
+    reused: bool
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+    admin_email: str = ""
+    admin_password: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["workspace"] = str(self.workspace)
+        return data
+
+
+def _marker(folder: Path) -> dict[str, Any] | None:
+    path = folder / GROUND_TRUTH_FILE
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def build_demo(
+    folder: Path | str,
+    *,
+    customers: int = 20_000,
+    seed: int = 42,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Create (or reuse) a demo workspace with ``customers`` simulated customers."""
+    from esperia.demo.simulator import simulate
+
+    if not 1_000 <= customers <= 1_000_000:
+        raise InvalidInput("--customers must be between 1,000 and 1,000,000")
+    folder = Path(folder).resolve()
+    started = time.perf_counter()
+    marker = _marker(folder)
+    has_db = (folder / DATABASE_FILE).exists()
+    if has_db and marker is None:
+        raise WorkspaceError(
+            f"{folder} holds a workspace that is not a demo: choose another folder "
+            "with --workspace (the demo never overwrites real data)"
+        )
+    settings = load_settings(folder)
+    password = (
+        settings.admin_password.get_secret_value()
+        if settings.admin_password
+        else DEMO_PASSWORD
+    )
+    same = has_db and marker is not None
+    same = (
+        same
+        and marker is not None
+        and marker.get("demo", {}).get("customers") == customers
+    )
+    same = same and marker is not None and marker.get("demo", {}).get("seed") == seed
+    if same and not rebuild:
+        return DemoResult(
+            workspace=folder, customers=customers, seed=seed, reused=True,
+            seconds=time.perf_counter() - started, counts=_counts(folder),
+            admin_email=settings.admin_email, admin_password=password,
+        )  # fmt: skip
+    if marker is not None:
+        # The marker goes last, so an interrupted clean-up is still a demo.
+        for name in (
+            DATABASE_FILE,
+            DATABASE_FILE + ".wal",
+            GROUND_TRUTH_CUSTOMERS,
+            GROUND_TRUTH_FEEDBACK,
+            GROUND_TRUTH_FILE,
+        ):
+            (folder / name).unlink(missing_ok=True)
+        shutil.rmtree(folder / "rejects", ignore_errors=True)
+
+    def step(what: str, fraction: float) -> None:
+        if progress is not None:
+            progress(what, fraction)
+
+    step("creating the workspace", 0.01)
+    fresh = not (folder / SETTINGS_FILE).exists()
+    init_workspace(folder, admin_password=password)
+    if fresh:
+        with (folder / SETTINGS_FILE).open("a", encoding="utf-8") as fh:
+            fh.write("# Built by `esperia demo`: simulated customers only.\n")
+    step("simulating the bookshop", 0.05)
+    data = simulate(
+        customers, seed,
+        progress=lambda what, f: step(f"simulating: {what}", 0.05 + 0.45 * f),
+    )  # fmt: skip
+    settings = load_settings(folder)
+    store = open_store(settings)
+    counts: dict[str, int] = {}
+    try:
+        kinds = list(KINDS)
+        for i, kind in enumerate(kinds):
+            step(f"loading {kind}", 0.5 + 0.48 * i / len(kinds))
+            summary = import_arrow(
+                store, settings, kind, data.tables[kind], source="demo",
+                options=ImportOptions(all_or_nothing=True),
+            )  # fmt: skip
+            counts[kind] = summary.loaded
+    finally:
+        store.close()
+    truth = dict(data.ground_truth)
+    truth["demo"] = {"customers": customers, "seed": seed}
+    pq.write_table(data.ground_truth_customers, folder / GROUND_TRUTH_CUSTOMERS)
+    pq.write_table(data.ground_truth_feedback, folder / GROUND_TRUTH_FEEDBACK)
+    # The marker goes last: a workspace with it is a complete demo.
+    (folder / GROUND_TRUTH_FILE).write_text(
+        json.dumps(truth, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    step("done", 1.0)
+    return DemoResult(
+        workspace=folder, customers=customers, seed=seed, reused=False,
+        seconds=time.perf_counter() - started, counts=counts,
+        admin_email=settings.admin_email, admin_password=password,
+    )  # fmt: skip
+
+
+def _counts(folder: Path) -> dict[str, int]:
+    store = open_store(load_settings(folder))
+    try:
+        with store.connect() as conn:
+            return {
+                k: int(conn.scalar(f"SELECT count(*) FROM {spec.table}"))
+                for k, spec in KINDS.items()
+            }
+    finally:
+        store.close()
