@@ -65,11 +65,16 @@ def status(
         table.add_row(
             kind,
             f"{info['count']:,}",
-            info["newest"] or "-",
-            info["last_loaded_at"] or "-",
+            _minute(info["newest"]),
+            _minute(info["last_loaded_at"]),
         )
     Console().print(table)
     typer.echo(f"database: {data['database']}")
+
+
+def _minute(stamp: str | None) -> str:
+    """'2025-12-31T22:19:03+01:00' → '2025-12-31 22:19' for the table view."""
+    return stamp[:16].replace("T", " ") if stamp else "-"
 
 
 @db_app.command("upgrade")

@@ -30,23 +30,31 @@ class MergeResult:
     rejects: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
-def _unknown(ref: Kind, column: str) -> str:
-    """Rows of _incoming whose ``column`` names no row of ``ref``."""
-    col = _ident(column)
-    return f"{col} IS NOT NULL AND {col} NOT IN ({_existing(ref, column)})"
+def _absent(target: Kind, column: str, dialect: str) -> str:
+    """True for rows of _incoming whose ``column`` names no row of ``target``.
 
-
-def _existing(target: Kind, column: str) -> str:
-    """Keys of ``target`` that ``_incoming.column`` mentions.
-
-    Written as a semi-join driven by the incoming rows, so a batch of a thousand
-    rows probes a table of millions without reading all its keys into a hash.
+    DuckDB keeps no key index, so it is written as a semi-join driven by the
+    incoming rows: a batch of a thousand rows then probes a table of millions
+    without hashing all its keys. PostgreSQL plans NOT EXISTS as an anti-join on
+    the primary key index, while its NOT IN over a large subquery degrades to a
+    row-by-row scan, so each engine gets its own form.
     """
+    col = _ident(column)
     key = _ident(target.key)
+    if dialect == "postgresql":
+        return (
+            f"NOT EXISTS (SELECT 1 FROM {target.table} x "
+            f"WHERE x.{key} = _incoming.{col})"
+        )
     return (
-        f"SELECT x.{key} FROM {target.table} x "
-        f"WHERE x.{key} IN (SELECT {_ident(column)} FROM _incoming)"
+        f"{col} NOT IN (SELECT x.{key} FROM {target.table} x "
+        f"WHERE x.{key} IN (SELECT {col} FROM _incoming))"
     )
+
+
+def _unknown(ref: Kind, column: str, dialect: str) -> str:
+    """Rows of _incoming whose ``column`` is set and names no row of ``ref``."""
+    return f"{_ident(column)} IS NOT NULL AND {_absent(ref, column, dialect)}"
 
 
 def _create_placeholders(
@@ -67,7 +75,8 @@ def _create_placeholders(
         created += conn.execute_count(
             f"INSERT INTO {ref.table} ({_ident(ref.key)}{extra_cols}, import_id, "
             f"loaded_at) SELECT DISTINCT {col}{extra_vals}, CAST(? AS BIGINT), "
-            f"CAST(? AS TIMESTAMPTZ) FROM _incoming WHERE {_unknown(ref, column.name)}",
+            f"CAST(? AS TIMESTAMPTZ) FROM _incoming "
+            f"WHERE {_unknown(ref, column.name, conn.dialect)}",
             (import_id, now),
         )
     return created
@@ -105,7 +114,7 @@ def merge_incoming(
     known = ""
     if policy == "reject":
         known = "".join(
-            f" AND NOT ({_unknown(ref, name)})"
+            f" AND NOT ({_unknown(ref, name, conn.dialect)})"
             for name, ref in _reference_columns(kind, columns)
         )
     key = _ident(kind.key)
@@ -126,7 +135,7 @@ def merge_incoming(
     inserted = conn.execute_count(
         f"INSERT INTO {kind.table} ({', '.join(names)}, import_id, loaded_at) "
         f"SELECT {', '.join(values)}, CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ) "
-        f"FROM _incoming WHERE {key} NOT IN ({_existing(kind, kind.key)})"
+        f"FROM _incoming WHERE {_absent(kind, kind.key, conn.dialect)}"
         f"{known}{conflict}",
         (import_id, now),
     )
@@ -150,7 +159,7 @@ def explain_shortfall(
             reason = f"unknown {name}: not in {ref.name}"
             found = conn.fetchall(
                 f"SELECT _row, {_ident(name)} FROM _incoming "
-                f"WHERE {_unknown(ref, name)}"
+                f"WHERE {_unknown(ref, name, conn.dialect)}"
             )
             result.rejects.extend((int(r), name, str(v), reason) for r, v in found)
     refused = len({r[0] for r in result.rejects})
