@@ -28,17 +28,20 @@ $(UV):
 venv: $(UV)
 	$(UV) sync --frozen
 
+# Python only: ruff would also reformat the examples inside the Markdown docs.
+PY_SOURCES := esperia tests $(wildcard benchmarks)
+
 lint: venv
-	$(BIN)/ruff format --check .
-	$(BIN)/ruff check .
+	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 format: venv
-	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format $(PY_SOURCES)
+	$(BIN)/ruff check --fix $(PY_SOURCES)
 
 demo: venv
 	$(BIN)/esperia demo
