@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -50,7 +50,3 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api_router, prefix="/api/v1")
     install_web(app)
     return app
-
-
-def app_state(app: Any) -> tuple[Settings, Store]:
-    return app.state.settings, app.state.store

@@ -12,7 +12,7 @@ import typer
 
 from esperia.config import Settings, load_settings
 
-__all__ = ["State", "app", "print_json", "state"]
+__all__ = ["State", "app", "print_columns", "print_json", "state"]
 
 app = typer.Typer(
     name="esperia",
@@ -55,3 +55,11 @@ def _root(
 def print_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout (dates as ISO 8601)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def print_columns(rows: list[tuple[str, ...]]) -> None:
+    """Print rows (the first is the header) as left-aligned, padded columns."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+        typer.echo("  ".join(cells).rstrip())

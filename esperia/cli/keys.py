@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from esperia.auth.api_keys import SCOPES, ApiKey, create_key, list_keys, revoke_key
-from esperia.cli.app import app, print_json, state
+from esperia.cli.app import app, print_columns, print_json, state
 from esperia.workspace import open_workspace
 
 __all__ = ["keys_app"]
@@ -86,13 +86,7 @@ def list_(
         )
         for key in keys
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        typer.echo(
-            "  ".join(
-                cell.ljust(w) for cell, w in zip(row, widths, strict=True)
-            ).rstrip()
-        )
+    print_columns(rows)
 
 
 @keys_app.command("revoke")

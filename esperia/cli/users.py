@@ -16,7 +16,7 @@ from esperia.auth.users import (
     set_active,
     set_password,
 )
-from esperia.cli.app import app, print_json, state
+from esperia.cli.app import app, print_columns, print_json, state
 from esperia.errors import InvalidInput
 from esperia.workspace import open_workspace
 
@@ -127,13 +127,7 @@ def list_(as_json: JsonFlag = False) -> None:
         )
         for user in users
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        typer.echo(
-            "  ".join(
-                cell.ljust(w) for cell, w in zip(row, widths, strict=True)
-            ).rstrip()
-        )
+    print_columns(rows)
 
 
 @users_app.command("set-password")
