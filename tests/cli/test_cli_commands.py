@@ -116,3 +116,31 @@ def test_every_row_rejected_exits_3(workspace: Path, tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
     source.write_text("customer_id,birth_year\nC1,abc\n")
     assert esperia(workspace, "import", "customers", str(source)).returncode == 3
+
+
+@pytest.mark.postgres
+def test_the_same_commands_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ESPERIA_")}
+        env["ESPERIA_WORKSPACE"] = str(tmp_path / "ws")
+        env["ESPERIA_DATABASE_URL"] = postgres_url
+        env["ESPERIA_ADMIN_PASSWORD"] = "cli-test-password"
+        return subprocess.run(
+            [sys.executable, "-m", "esperia", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert run("init").returncode == 0
+    source = tmp_path / "c.csv"
+    source.write_text("customer_id,birth_year\nC1,1980\nC2,nineteen\n")
+    first = json.loads(run("import", "customers", str(source), "--json").stdout)
+    again = json.loads(run("import", "customers", str(source), "--json").stdout)
+    assert (first["loaded"], first["rejected"]) == (1, 1)
+    assert (again["loaded"], again["duplicates"], again["rejected"]) == (0, 1, 1)
+    status = json.loads(run("status", "--json").stdout)
+    assert status["engine"] == "postgresql"
+    assert status["tables"]["customers"]["count"] == 1
+    assert "***" in status["database"] or "@" not in status["database"]
