@@ -310,6 +310,9 @@ def _copy_to_server(duck: duckdb.DuckDBPyConnection, conn: Connection) -> None:
         copy_batches(conn.raw, "_incoming", reader)  # type: ignore[attr-defined]
     finally:
         reader.close()
+    # A fresh temp table has no statistics; without them the planner guesses a
+    # handful of rows and picks nested loops for the merge's anti-joins.
+    conn.execute("ANALYZE _incoming")
 
 
 def _add_rejects(
