@@ -43,10 +43,6 @@ from esperia.store.schema import Kind, kind_by_name
 __all__ = ["import_arrow", "import_file", "import_records"]
 
 Progress = Callable[[str, float], None]
-#: Sources smaller than this are materialised once before merging: the merge
-#: reads _incoming several times, and re-validating a small batch costs more
-#: than storing it. Large files stream through the view instead.
-_MATERIALISE_BELOW = 200_000
 
 
 @contextmanager
@@ -213,32 +209,29 @@ def _finish(
     policy = options.unknown_references or store.settings.unknown_references
     malformed = _count(duck, "SELECT count(DISTINCT _row) FROM _rejects")
     in_source = _count(duck, "SELECT count(*) FROM _src")
-    with _tracking(duck, progress, "validating", 0.3, 0.45):
+    with _tracking(duck, progress, "validating", 0.3, 0.6):
         explain_bad_rows = validate(duck, kind, staged, options)
+    has_bad = _count(duck, "SELECT count(*) FROM _checked WHERE _bad") > 0
     columns = _columns(duck)
     with store.write_lock:
         import_id = int(conn.scalar("SELECT nextval('import_seq')"))
         started_at = datetime.now(UTC)
         with conn.transaction():
-            if conn.dialect == "duckdb" and in_source > _MATERIALISE_BELOW:
+            if conn.dialect == "duckdb":
                 duck.execute("ALTER VIEW _valid RENAME TO _incoming")
-            elif conn.dialect == "duckdb":
-                duck.execute("CREATE TEMP TABLE _incoming AS SELECT * FROM _valid")
             else:
                 _copy_to_server(duck, conn)
-            if explain_bad_rows and options.all_or_nothing:
+            if explain_bad_rows and options.all_or_nothing and has_bad:
                 duck.execute(explain_bad_rows)
                 _refuse_if_rejected(duck, staged)
-            with _tracking(duck, progress, "loading", 0.5, 0.9):
+            with _tracking(duck, progress, "loading", 0.6, 0.9):
                 result = merge_incoming(
                     conn, kind, columns, policy=policy, update=options.update,
                     import_id=import_id,
                 )  # fmt: skip
-            # Rows that reached _incoming: the source less what validation refused.
-            inserted = result.loaded + result.updated
-            short = inserted < in_source - _refused(duck, malformed)
-            if explain_bad_rows and not options.all_or_nothing and short:
+            if explain_bad_rows and not options.all_or_nothing and has_bad:
                 duck.execute(explain_bad_rows)
+            # Rows that reached _incoming: the source less what validation refused.
             expected = in_source - _refused(duck, malformed)
             explain_shortfall(
                 conn, kind, columns, result, policy=policy, expected=expected

@@ -127,10 +127,11 @@ def validate(
     staged: StagedSource,
     options: ImportOptions,
 ) -> str:
-    """Create the ``_valid`` view; return the SQL that reports the bad rows.
+    """Build ``_checked`` and the ``_valid`` view; return the SQL that reports
+    the bad rows.
 
     Reporting bad rows costs a pass over the source, so the caller runs it
-    only when the load shows that some rows did not make it.
+    only when ``_checked`` holds rows flagged ``_bad``.
     """
     inner: list[str] = []
     outer: list[str] = ["_row"]
@@ -159,17 +160,17 @@ def validate(
     outer.append(f"{extras_expr} AS {_ident(kind.extras)}")
     inner_sql = "SELECT *" + "".join(", " + e for e in inner) + " FROM _src"
     bad = " OR ".join(f"coalesce({cond}, false)" for cond, _ in checks) or "false"
+    # Parsed and checked once, stored typed: everything after reads this table.
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW _checked AS "
+        "CREATE OR REPLACE TEMP TABLE _checked AS "
         f"SELECT {', '.join(outer)}, ({bad}) AS _bad FROM ({inner_sql})"
     )
-    key = _ident(kind.key)
     # Keys seen twice in one source: the first row wins, later ones are reported.
-    key_expr = _raw_text(kind.key, staged.columns[kind.key])
+    key = _ident(kind.key)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _dupkeys AS "
-        f"SELECT {key_expr} AS k, min(_row) AS first_row FROM _src "
-        f"WHERE {key_expr} IS NOT NULL GROUP BY k HAVING count(*) > 1"
+        f"SELECT {key} AS k, min(_row) AS first_row FROM _checked "
+        f"WHERE {key} IS NOT NULL GROUP BY k HAVING count(*) > 1"
     )
     has_duplicates = bool(_scalar(con, "SELECT count(*) FROM _dupkeys"))
     if has_duplicates:
