@@ -220,7 +220,7 @@ def _finish(
             if conn.dialect == "duckdb":
                 duck.execute("ALTER VIEW _valid RENAME TO _incoming")
             else:
-                _copy_to_server(duck, conn)
+                _copy_to_server(duck, conn, in_source)
             if explain_bad_rows and options.all_or_nothing and has_bad:
                 duck.execute(explain_bad_rows)
                 _refuse_if_rejected(duck, staged)
@@ -295,7 +295,9 @@ def _columns(duck: duckdb.DuckDBPyConnection) -> list[str]:
     return [n for n in names if n != "_row"]
 
 
-def _copy_to_server(duck: duckdb.DuckDBPyConnection, conn: Connection) -> None:
+def _copy_to_server(
+    duck: duckdb.DuckDBPyConnection, conn: Connection, rows: int
+) -> None:
     from esperia.store.pgcopy import copy_batches
 
     reader = duck.sql("SELECT * FROM _valid").to_arrow_reader(200_000)
@@ -304,8 +306,10 @@ def _copy_to_server(duck: duckdb.DuckDBPyConnection, conn: Connection) -> None:
     finally:
         reader.close()
     # A fresh temp table has no statistics; without them the planner guesses a
-    # handful of rows and picks nested loops for the merge's anti-joins.
-    conn.execute("ANALYZE _incoming")
+    # handful of rows and picks nested loops for the merge's anti-joins. Small
+    # batches (API calls) are planned well enough without the extra statement.
+    if rows > 20_000:
+        conn.execute("ANALYZE _incoming")
 
 
 def _add_rejects(
