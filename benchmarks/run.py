@@ -1,0 +1,260 @@
+"""Ingestion benchmarks: ``python benchmarks/run.py [import|http|all] [options]``.
+
+    python benchmarks/run.py import --rows 10000000 --engine all
+    python benchmarks/run.py http --batches 200 --batch-size 1000 --engine all
+    python benchmarks/run.py all            # both, as `make bench` runs it
+
+Each run prints Markdown tables (Esperia next to its baselines, with pass/fail
+against the targets) and writes every number to benchmarks/results/*.json.
+Generated data lives in benchmarks/.data/ and is reused. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, Python puts benchmarks/ first on the path; the repository
+# root is what the package imports need.
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
+    sys.path.pop(0)
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.data import DATA_DIR, dataset  # noqa: E402
+from benchmarks.report import (  # noqa: E402
+    file_table,
+    http_table,
+    machine,
+    write_results,
+)
+
+ENGINES = ("duckdb", "postgresql")
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _choices(value: str, allowed: tuple[str, ...]) -> list[str]:
+    if value == "all":
+        return list(allowed)
+    picked = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in picked if v not in allowed]
+    if bad:
+        raise SystemExit(f"unknown choice {', '.join(bad)}: use {', '.join(allowed)}")
+    return picked
+
+
+class _Cluster:
+    """Start PostgreSQL only when an engine needs it; stop it at the end."""
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self.cluster: Any = None
+
+    def __enter__(self) -> Any:
+        if self.wanted:
+            from benchmarks.pg import start_bench_cluster
+
+            _log("starting a throwaway PostgreSQL cluster (on disk, fsync on)")
+            self.cluster = start_bench_cluster()
+        return self.cluster
+
+    def __exit__(self, *exc: object) -> None:
+        if self.cluster is not None:
+            from benchmarks.pg import save_log
+            from benchmarks.report import RESULTS_DIR
+
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+            kept = save_log(self.cluster, RESULTS_DIR / f"{stamp}-postgresql.log")
+            self.cluster.stop()
+            if kept:
+                _log(f"PostgreSQL log (slow statements' plans): {kept}")
+
+
+def _workdir() -> Path:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="work-", dir=DATA_DIR))
+
+
+def cmd_import(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
+    from benchmarks.files import run_file_benchmarks
+
+    engines = _choices(args.engine, ENGINES)
+    formats = _choices(args.format, ("parquet", "csv"))
+    methods = _choices(args.method, ("esperia", "pandas", "raw"))
+    started = time.perf_counter()
+    ds = dataset(args.rows)
+    _log(f"file import: {args.rows:,} interactions, engines {', '.join(engines)}")
+    work = _workdir()
+    try:
+        result = run_file_benchmarks(
+            ds, engines, formats, methods, work, cluster, args.timeout, _log,
+            repeat=args.repeat,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    _log("")
+    _log(file_table(result["runs"]))
+    return result
+
+
+def cmd_http(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
+    from benchmarks.http_ingest import run_http_benchmarks
+
+    engines = _choices(args.engine, ENGINES)
+    impls = _choices(args.impl, ("esperia", "naive"))
+    clients = [int(c) for c in str(args.clients).split(",")]
+    started = time.perf_counter()
+    _log(
+        f"HTTP ingestion: {args.batches} batches of {args.batch_size:,}, "
+        f"clients {args.clients}, engines {', '.join(engines)}"
+    )
+    work = _workdir()
+    try:
+        result = run_http_benchmarks(
+            engines, impls, clients, args.batches, args.batch_size, work, cluster,
+            args.timeout, _log, trace=args.trace, preload=args.preload,
+            repeat=args.repeat,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    _log("")
+    _log(http_table(result["runs"]))
+    return result
+
+
+def cmd_trace(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.trace import run_trace
+
+    work = _workdir()
+    try:
+        return {
+            fmt: run_trace(args.rows, fmt, work, _log, args.top, tuple(args.explain))
+            for fmt in _choices(args.format, ("parquet", "csv"))
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def cmd_pgmerge(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
+    from benchmarks.pg_merge import run_pg_merge
+
+    work = _workdir()
+    try:
+        return run_pg_merge(args.rows, cluster, work, _log)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py",
+        description="Esperia ingestion benchmarks (see docs/benchmarks.md).",
+    )
+    sub = parser.add_subparsers(dest="command")
+    imp = sub.add_parser("import", help="file import: Esperia, pandas, raw loads")
+    http = sub.add_parser("http", help="HTTP batch ingestion: Esperia and naive")
+    both = sub.add_parser("all", help="file import, then HTTP ingestion")
+    trace = sub.add_parser(
+        "trace", help="time every SQL statement of an Esperia import (DuckDB)"
+    )
+    trace.add_argument("--rows", type=int, default=1_000_000)
+    pgmerge = sub.add_parser(
+        "pgmerge", help="PostgreSQL: the merge statement's forms, EXPLAIN ANALYZE"
+    )
+    pgmerge.add_argument("--rows", type=int, default=1_000_000)
+    trace.add_argument("--format", default="all", help="parquet, csv or all")
+    trace.add_argument("--top", type=int, default=12, help="statements to show")
+    trace.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        help="EXPLAIN ANALYZE statements starting with this (repeatable)",
+    )
+    for p in (imp, both):
+        p.add_argument("--rows", type=int, default=10_000_000)
+        p.add_argument("--format", default="all", help="parquet, csv or all")
+        p.add_argument(
+            "--method", default="all", help="esperia, pandas, raw (comma list) or all"
+        )
+    for p in (http, both):
+        p.add_argument("--batches", type=int, default=200)
+        p.add_argument("--batch-size", type=int, default=1000)
+        p.add_argument(
+            "--clients", default="4", help="concurrent clients, e.g. 4 or 1,4"
+        )
+        p.add_argument("--impl", default="all", help="esperia, naive or all")
+        p.add_argument(
+            "--trace",
+            action="store_true",
+            help="one more traced Esperia run per engine: time per statement",
+        )
+        p.add_argument(
+            "--preload",
+            type=int,
+            default=0,
+            help="interactions already in the store before the run (e.g. 10000000)",
+        )
+    for p in (imp, http, both):
+        p.add_argument("--engine", default="all", help="duckdb, postgresql or all")
+        p.add_argument(
+            "--repeat",
+            type=int,
+            default=1,
+            help="run each configuration N times (tables show median and range)",
+        )
+        p.add_argument(
+            "--timeout", type=float, default=900, help="seconds allowed per run"
+        )
+    return parser
+
+
+def _stop_on_term(signum: int, _frame: object) -> None:
+    """SIGTERM ends the run like Ctrl+C: servers and PostgreSQL get stopped."""
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        args = _parser().parse_args(["all", *(argv or [])])
+    default_engine = "postgresql" if args.command == "pgmerge" else "duckdb"
+    engines = _choices(getattr(args, "engine", default_engine), ENGINES)
+    payload: dict[str, Any] = {
+        "command": " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+    }
+    box = payload["machine"]
+    _log(
+        f"machine: {box['cpu']}, {box['cores']} cores, {box['ram_gb']} GB, "
+        f"load {box['load_average_at_start']}"
+    )
+    with _Cluster("postgresql" in engines) as cluster:
+        if args.command in ("import", "all"):
+            payload["import"] = cmd_import(args, cluster)
+        if args.command in ("http", "all"):
+            payload["http"] = cmd_http(args, cluster)
+        if args.command == "trace":
+            payload["trace"] = cmd_trace(args)
+        if args.command == "pgmerge":
+            payload["pgmerge"] = cmd_pgmerge(args, cluster)
+    path = write_results(args.command, payload)
+    _log(f"\nresults written to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
