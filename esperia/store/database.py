@@ -253,8 +253,9 @@ class PostgresStore(Store):
     def __init__(self, settings: Settings, url: str) -> None:
         super().__init__(settings)
         self.url = url
-        with self.connect():
-            pass
+        # Fail at open, with a clear message, when the server cannot be reached.
+        with self.connect() as conn:
+            conn.scalar("SELECT 1")
 
     @contextmanager
     def connect(self) -> Iterator[PostgresConnection]:
