@@ -26,6 +26,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from esperia.ingest import warm_up
+
+        warm_up()
         yield
         if owns_store:
             the_store.close()

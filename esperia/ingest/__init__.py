@@ -1,6 +1,6 @@
 """Ingestion: files and API batches into the store, validated in the engine."""
 
-from esperia.ingest.service import import_arrow, import_file, import_records
+from esperia.ingest.service import import_arrow, import_file, import_records, warm_up
 from esperia.ingest.summary import ImportOptions, ImportSummary, Reject
 
 __all__ = [
@@ -10,4 +10,5 @@ __all__ = [
     "import_arrow",
     "import_file",
     "import_records",
+    "warm_up",
 ]

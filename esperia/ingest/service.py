@@ -40,7 +40,7 @@ from esperia.store.database import (
 )
 from esperia.store.schema import Kind, kind_by_name
 
-__all__ = ["import_arrow", "import_file", "import_records"]
+__all__ = ["import_arrow", "import_file", "import_records", "warm_up"]
 
 Progress = Callable[[str, float], None]
 
@@ -62,6 +62,20 @@ def _engines(store: Store, settings: Settings) -> Iterator[tuple[Any, Connection
                 yield duck, conn
         finally:
             duck.close()
+
+
+def warm_up() -> None:
+    """Pay DuckDB's one-off cost of its first Arrow scan (about a second) now.
+
+    A server calls this at start so its first API batch answers as fast as the
+    rest.
+    """
+    duck = duckdb.connect(":memory:")
+    try:
+        duck.register("_warm", pa.table({"x": [1]}))
+        duck.execute("SELECT count(*) FROM _warm").fetchall()
+    finally:
+        duck.close()
 
 
 def import_file(
