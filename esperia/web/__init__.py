@@ -10,12 +10,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from esperia.web.errorpage import render_error_page
 from esperia.web.i18n import translate
+from esperia.web.plots import PLOTLY_URL, plotly_js_path
 from esperia.web.security import (
     CsrfError,
     LoginRequiredError,
@@ -47,10 +48,20 @@ def install_web(app: FastAPI) -> None:
         https_only=bool(getattr(settings, "session_https_only", False)),
     )
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    app.add_api_route(PLOTLY_URL, _plotly_js, methods=["GET"], include_in_schema=False)
     app.include_router(router)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)
+
+
+def _plotly_js() -> Response:
+    # Versioned by the installed package; a day of caching spares 4.8 MB a page.
+    return FileResponse(
+        plotly_js_path(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 def _login_required(request: Request, exc: Exception) -> Response:

@@ -1,7 +1,9 @@
 """The dashboard's words in Italian and English, and how numbers and dates read.
 
-Strings live in ``strings/<lang>.json`` beside this module so a translator can
-work on one file; both files must hold the same keys (a test checks it).
+Strings live in ``strings/<lang>.json`` beside this module, plus one file per
+feature area in ``strings/<lang>/<area>.json`` (so pages of different areas do
+not edit the same file); every language must hold the same keys (a test checks
+it).
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ def strings(lang: str) -> dict[str, str]:
     """Every string of one language, by key."""
     if lang not in LANGUAGES:
         lang = DEFAULT_LANGUAGE
-    text = (
-        resources.files("esperia.web")
-        .joinpath(f"strings/{lang}.json")
-        .read_text(encoding="utf-8")
+    folder = resources.files("esperia.web").joinpath("strings")
+    data: dict[str, str] = json.loads(
+        folder.joinpath(f"{lang}.json").read_text(encoding="utf-8")
     )
-    data: dict[str, str] = json.loads(text)
+    areas = folder.joinpath(lang)
+    if areas.is_dir():
+        for area in sorted(areas.iterdir(), key=lambda entry: entry.name):
+            if area.name.endswith(".json"):
+                data.update(json.loads(area.read_text(encoding="utf-8")))
     return data
 
 

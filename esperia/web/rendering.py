@@ -23,6 +23,7 @@ from esperia.web.i18n import (
     strings,
     translate,
 )
+from esperia.web.plots import plot_script
 from esperia.web.security import (
     CSRF_FIELD,
     csrf_token,
@@ -30,12 +31,15 @@ from esperia.web.security import (
     session_user,
 )
 
-__all__ = ["SECURITY_HEADERS", "flash", "nav_items", "render"]
+__all__ = ["NAV", "SECURITY_HEADERS", "flash", "nav_items", "render"]
 
 #: Only this site's own scripts, styles and images; no framing by other sites.
+#: Inline *styles* are allowed because the chart library (plotly.js, served from
+#: this site) positions its elements with them; inline *scripts* never are.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "default-src 'self'; img-src 'self' data:; "
+        "style-src 'self' 'unsafe-inline'; "
         "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
         "base-uri 'none'"
     ),
@@ -75,19 +79,29 @@ def _environment() -> Environment:
     env.filters["number"] = _number
     env.filters["when"] = _when
     env.filters["basename"] = _basename
+    env.globals["plot_script"] = plot_script
     return env
 
 
 _ENV = _environment()
 
 
+#: The menu: (path, string key, admins only). Each area adds its own line.
+NAV: tuple[tuple[str, str, bool], ...] = (
+    ("/", "nav.overview", False),
+    ("/imports", "nav.imports", False),
+    ("/admin/users", "nav.users", True),
+    ("/admin/audit", "nav.audit", True),
+)
+
+
 def nav_items(user: User | None, path: str) -> list[dict[str, Any]]:
     """The menu for this user, with the entry for ``path`` marked current."""
     if user is None:
         return []
-    entries = [("/", "nav.overview"), ("/imports", "nav.imports")]
-    if user.is_admin:
-        entries += [("/admin/users", "nav.users"), ("/admin/audit", "nav.audit")]
+    entries = [
+        (href, label) for href, label, admin in NAV if user.is_admin or not admin
+    ]
     return [
         {
             "href": href,
