@@ -21,6 +21,9 @@ class Migration:
     version: int
     name: str
     ddl: str
+    #: Statements for PostgreSQL only (lookup indexes: DuckDB's zone maps do that
+    #: job, and its ART indexes slow bulk loads down several times).
+    postgres_ddl: str = ""
 
 
 _CORE = """
@@ -167,10 +170,61 @@ CREATE INDEX feedback_customer ON feedback (customer_id);
 CREATE INDEX feedback_received ON feedback (received_at);
 """
 
+# What text analytics (esperia.text) writes per feedback: one row per analysed
+# feedback, and long tables per aspect mention, emotion and experiential module so
+# metrics can group them in the engine. Lists are also kept ';'-joined for display.
+_TEXT = """
+CREATE TABLE feedback_text (
+    feedback_id TEXT PRIMARY KEY,
+    language TEXT,
+    sentiment DOUBLE PRECISION,
+    polarity TEXT,
+    emotions TEXT,
+    aspects TEXT,
+    modules TEXT,
+    pyramid_level TEXT,
+    text_redacted TEXT,
+    sentences INTEGER,
+    analyzer TEXT NOT NULL,
+    analyzed_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE feedback_aspects (
+    feedback_id TEXT NOT NULL,
+    sentence INTEGER NOT NULL,
+    aspect TEXT NOT NULL,
+    sentiment DOUBLE PRECISION,
+    polarity TEXT,
+    pyramid_level TEXT
+);
+
+CREATE TABLE feedback_emotions (
+    feedback_id TEXT NOT NULL,
+    emotion TEXT NOT NULL,
+    intensity DOUBLE PRECISION
+);
+
+CREATE TABLE feedback_modules (
+    feedback_id TEXT NOT NULL,
+    module TEXT NOT NULL,
+    sentiment DOUBLE PRECISION
+)
+"""
+
+_TEXT_PG_INDEXES = """
+CREATE INDEX feedback_aspects_feedback ON feedback_aspects (feedback_id);
+CREATE INDEX feedback_emotions_feedback ON feedback_emotions (feedback_id);
+CREATE INDEX feedback_modules_feedback ON feedback_modules (feedback_id)
+"""
+
+#: Every migration. Version numbers are owned per feature (4 text, 5 value,
+#: 6 journeys, 7 surveys, 8 assistant, 9 metrics, 10 close the loop,
+#: 11 personas); a workspace applies whichever versions it has not applied yet.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
     Migration(3, "PostgreSQL lookup indexes", _PG_INDEXES),
+    Migration(4, "text analytics per feedback", _TEXT, _TEXT_PG_INDEXES),
 )
 
 _PLACEHOLDERS = {
@@ -182,7 +236,10 @@ _PLACEHOLDERS = {
 def _statements(migration: Migration, dialect: str) -> list[str]:
     if migration.version == 3 and dialect != "postgresql":
         return []  # DuckDB's zone maps do this job without an index
-    sql = migration.ddl.format(**_PLACEHOLDERS[dialect])
+    ddl = migration.ddl
+    if dialect == "postgresql" and migration.postgres_ddl:
+        ddl = f"{ddl};\n{migration.postgres_ddl}"
+    sql = ddl.format(**_PLACEHOLDERS[dialect])
     return [s.strip() for s in sql.split(";") if s.strip()]
 
 
@@ -203,10 +260,22 @@ def current_version(store: Store) -> int:
         )
 
 
+def _applied(conn: Connection) -> set[int]:
+    return {
+        int(row[0]) for row in conn.fetchall("SELECT version FROM schema_migrations")
+    }
+
+
 def pending(store: Store) -> list[Migration]:
-    """Migrations not yet applied, oldest first."""
-    version = current_version(store)
-    return [m for m in MIGRATIONS if m.version > version]
+    """Migrations not yet applied, oldest first.
+
+    By version *set*, not by the newest number: features developed side by side
+    each own a version, and a workspace gets whichever it lacks.
+    """
+    with store.connect() as conn:
+        _ensure_table(conn)
+        done = _applied(conn)
+    return [m for m in MIGRATIONS if m.version not in done]
 
 
 def upgrade(store: Store) -> list[Migration]:
@@ -214,11 +283,9 @@ def upgrade(store: Store) -> list[Migration]:
     applied = []
     with store.write_lock, store.connect() as conn:
         _ensure_table(conn)
-        version = int(
-            conn.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations")
-        )
+        done = _applied(conn)
         for migration in MIGRATIONS:
-            if migration.version <= version:
+            if migration.version in done:
                 continue
             with conn.transaction():
                 for statement in _statements(migration, store.dialect):
