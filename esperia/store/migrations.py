@@ -217,14 +217,38 @@ CREATE INDEX feedback_emotions_feedback ON feedback_emotions (feedback_id);
 CREATE INDEX feedback_modules_feedback ON feedback_modules (feedback_id)
 """
 
+# Item-level survey answers beyond the feedback row's NPS/CSAT/CES: the CX model
+# items (pyramid levels, module agreement, expectation/perception per value
+# dimension) and any other question. Written by surveys and imports, read by
+# metrics. ``item`` is namespaced: ``pyramid.needs``, ``module.sense``,
+# ``expectation.<dimension>``, ``perception.<dimension>``, or a question id.
+_FEEDBACK_ITEMS = """
+CREATE TABLE feedback_items (
+    feedback_id TEXT NOT NULL,
+    item TEXT NOT NULL,
+    value DOUBLE PRECISION,
+    scale_min DOUBLE PRECISION,
+    scale_max DOUBLE PRECISION,
+    text_value TEXT
+)
+"""
+
+_FEEDBACK_ITEMS_PG_INDEXES = """
+CREATE INDEX feedback_items_feedback ON feedback_items (feedback_id);
+CREATE INDEX feedback_items_item ON feedback_items (item)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
-#: 6 journeys, 7 surveys, 8 assistant, 9 metrics, 10 close the loop,
-#: 11 personas); a workspace applies whichever versions it has not applied yet.
+#: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
+#: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
     Migration(3, "PostgreSQL lookup indexes", _PG_INDEXES),
     Migration(4, "text analytics per feedback", _TEXT, _TEXT_PG_INDEXES),
+    Migration(
+        7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
+    ),
 )
 
 _PLACEHOLDERS = {
