@@ -74,6 +74,7 @@ class LanguageData:
     contrast: list[str] = field(default_factory=list)
     concessive: list[str] = field(default_factory=list)
     irony: list[str] = field(default_factory=list)
+    suggestion: list[str] = field(default_factory=list)
     stopwords: list[str] = field(default_factory=list)
     emotions: dict[str, list[str]] = field(default_factory=dict)
     aspects: dict[str, list[str]] = field(default_factory=dict)
@@ -177,6 +178,7 @@ def load_language(code: str, workspace: Path | None = None) -> LanguageData:
         contrast=_terms(mods.get("contrast"), f"{where} contrast"),
         concessive=_terms(mods.get("concessive"), f"{where} concessive"),
         irony=_terms(mods.get("irony"), f"{where} irony"),
+        suggestion=_terms(mods.get("suggestion"), f"{where} suggestion"),
         stopwords=_terms(mods.get("stopwords"), f"{where} stopwords"),
         emotions={
             k: _terms(v, f"{where} emotions.{k}") for k, v in merged["emotions"].items()

@@ -117,10 +117,14 @@ class Pack:
             setattr(draft, kind, _add(getattr(draft, kind), tag))
 
     def finish(self) -> None:
-        for key, draft in self._drafts.items():
-            self.base[key] = draft.entry(False)
         for key, draft in self._prefix_drafts.items():
             self.prefixes[key] = draft.entry(False)
+        # A word or longer prefix inherits what shorter prefixes say about it
+        # ("comodo" tagged as an act cue keeps the valence of "comod*").
+        for key in sorted(self.prefixes, key=len):
+            self.prefixes[key] = self._inherit(key, self.prefixes[key], len(key) - 1)
+        for key, draft in self._drafts.items():
+            self.base[key] = self._inherit(key, draft.entry(False), len(key))
         for parts, draft in self._phrase_drafts.items():
             negated = draft.role != NEGATOR and any(p in self._negators for p in parts)
             self.phrases.setdefault(parts[0], []).append((parts, draft.entry(negated)))
@@ -173,6 +177,13 @@ class Pack:
                 return self._word(lemma)
         return None
 
+    def _inherit(self, word: str, entry: Entry, longest: int) -> Entry:
+        for end in range(min(longest, len(word)), _MIN_PREFIX - 1, -1):
+            parent = self.prefixes.get(word[:end])
+            if parent is not None:
+                return _combine(entry, parent)
+        return entry
+
     def _word(self, word: str) -> Entry | None:
         entry = self.base.get(word)
         if entry is not None:
@@ -182,6 +193,19 @@ class Pack:
             if entry is not None:
                 return entry
         return None
+
+
+def _combine(own: Entry, parent: Entry) -> Entry:
+    """``own`` completed by a shorter prefix's entry: own values win, tags join."""
+    return Entry(
+        own.valence or parent.valence,
+        own.role if own.role != PLAIN else parent.role,
+        own.mult if own.role != PLAIN else parent.mult,
+        tuple(dict.fromkeys(own.emotions + parent.emotions)),
+        tuple(dict.fromkeys(own.aspects + parent.aspects)),
+        tuple(dict.fromkeys(own.modules + parent.modules)),
+        own.self_negated,
+    )
 
 
 def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
@@ -194,6 +218,7 @@ def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
     pack.add_role(data.contrast, CONTRAST)
     pack.add_role(data.concessive, CONCESSIVE)
     pack.add_role(data.irony, IRONY)
+    pack.add_role(data.suggestion, IRONY)  # "could be friendlier": not praise
     for emotion, terms in data.emotions.items():
         pack.add_tag(terms, "emotions", emotion)
     for aspect, terms in data.aspects.items():

@@ -118,6 +118,7 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
     mult = 1.0
     mult_left = 0
     lean = 0.0
+    neg_lean = 0.0
     irony = False
     exclaim = 0
     hits = 0
@@ -145,6 +146,9 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
             content += 1
             if neg:
                 neg -= 1
+                if not neg and neg_lean:
+                    clause.raw += neg_lean
+                    neg_lean = 0.0
             if mult_left:
                 mult_left -= 1
                 if not mult_left and lean:
@@ -153,9 +157,8 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
             continue
         role = entry.role
         if role in (END, BREAK):
-            if lean:
-                clause.raw += lean
-                lean = 0.0
+            clause.raw += lean + neg_lean
+            lean = neg_lean = 0.0
             neg = mult_left = 0
             if role == END:
                 exclaim += token.count("!")
@@ -171,14 +174,14 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
         hits += 1
         if role == NEGATOR:
             neg = NEG_SCOPE
+            neg_lean = entry.valence
             continue
         if role == INTENSIFIER:
             mult, mult_left, lean = entry.mult, INT_SCOPE, entry.valence
             continue
         if role in (CONTRAST, CONCESSIVE):
-            if lean:
-                clause.raw += lean
-                lean = 0.0
+            clause.raw += lean + neg_lean
+            lean = neg_lean = 0.0
             neg = mult_left = 0
             if role == CONTRAST:
                 if content == 0 and sentences:
@@ -203,8 +206,10 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
                 mult_left = 0
             if token in shouted:
                 value *= SHOUT
-            if neg and not entry.self_negated:
-                value *= NEG_FACTOR
+            if neg:
+                if not entry.self_negated:
+                    value *= NEG_FACTOR
+                neg_lean = 0.0
             clause.raw += value
         else:
             if mult_left:
@@ -221,8 +226,10 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
             clause.modules += entry.modules
         if neg:
             neg -= 1
-    if lean:
-        clause.raw += lean
+            if not neg and neg_lean:
+                clause.raw += neg_lean
+                neg_lean = 0.0
+    clause.raw += lean + neg_lean
     if content:
         _close_sentence(count, clauses, exclaim, irony, sentences)
         count += 1
