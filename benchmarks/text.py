@@ -381,7 +381,7 @@ def report(payload: dict[str, Any]) -> None:
     )
     _log(
         f"max RSS {s['max_rss_mb_before']} MB → {s['max_rss_mb_after_3x_more']} MB "
-        f"after 3× more texts ({s['texts']:,} per pass)"
+        f"after 3x more texts ({s['texts']:,} per pass)"
     )
 
 
