@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         default=8 * 3600, description="How long a web login lasts, in seconds."
     )
 
+    # -- text analytics (issue 3, engine) --
+    text_languages: list[str] = Field(
+        default=["it", "en"],
+        description="Languages text analysis detects and scores (each needs a "
+        "lexicon folder, packaged or in <workspace>/text/<code>/); others are "
+        "reported as unknown.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""
