@@ -103,7 +103,12 @@ def list_surveys(store: Store) -> list[dict[str, Any]]:
 def delete_survey(store: Store, survey_id: str, *, actor: str = "system") -> None:
     """Remove a survey that has no invitations yet (answers are never orphaned)."""
     with store.write_lock, store.connect() as conn, conn.transaction():
-        if conn.scalar("SELECT count(*) FROM surveys WHERE survey_id = ?", (survey_id,)) == 0:
+        if (
+            conn.scalar(
+                "SELECT count(*) FROM surveys WHERE survey_id = ?", (survey_id,)
+            )
+            == 0
+        ):
             raise NotFound(f"no survey with id {survey_id!r}")
         used = conn.scalar(
             "SELECT count(*) FROM survey_invitations WHERE survey_id = ?", (survey_id,)

@@ -87,7 +87,12 @@ class _Problems:
                 line = self.lines[path[:cut]]
                 break
         self.items.append(
-            {"file": self.source, "line": line, "field": _dotted(path), "message": message}
+            {
+                "file": self.source,
+                "line": line,
+                "field": _dotted(path),
+                "message": message,
+            }
         )
 
     def raise_if_any(self) -> None:
@@ -196,9 +201,9 @@ def _question(
     if qtype == "rating":
         scale_min = _int(data.get("min", 1), (*path, "min"), problems)
         scale_max = _int(data.get("max", 5), (*path, "max"), problems)
-        if scale_min is not None and scale_max is not None:
-            if not 0 <= scale_min < scale_max <= 100:
-                problems.add((*path, "max"), "needs 0 <= min < max <= 100")
+        bounded = scale_min is not None and scale_max is not None
+        if bounded and not 0 <= scale_min < scale_max <= 100:  # type: ignore[operator]
+            problems.add((*path, "max"), "needs 0 <= min < max <= 100")
     elif "min" in data or "max" in data:
         problems.add((*path, "min"), f"a {qtype} question has a fixed scale")
     options: list[Option] = []
@@ -285,7 +290,15 @@ def _trigger(raw: Any, path: Path_, problems: _Problems) -> Trigger | None:
     if not isinstance(raw, dict):
         problems.add(path, "must be a mapping (touchpoints:, types:, delay:, …)")
         return None
-    known = {"touchpoints", "types", "outcomes", "delay", "sample", "seed", "window_days"}
+    known = {
+        "touchpoints",
+        "types",
+        "outcomes",
+        "delay",
+        "sample",
+        "seed",
+        "window_days",
+    }
     for key in raw:
         if key not in known:
             problems.add((*path, key), f"unknown field {key!r}")
@@ -345,7 +358,9 @@ def _validate(data: Any, source: str, lines: dict[Path_, int]) -> Survey:
     if not isinstance(email, dict):
         problems.add(("email",), "must be a mapping with subject: and body:")
         email = {}
-    subject = _words(email.get("subject"), ("email", "subject"), problems, required=False)
+    subject = _words(
+        email.get("subject"), ("email", "subject"), problems, required=False
+    )
     body = _words(email.get("body"), ("email", "body"), problems, required=False)
     raw_questions = data.get("questions")
     questions: list[Question] = []
@@ -379,7 +394,9 @@ def _check_skip_logic(survey: Survey, raw: Any, problems: _Problems) -> None:
     for q in survey.questions:
         for j, cond in enumerate(q.show_if):
             path: Path_ = ("questions", index[q.id], "show_if")
-            if isinstance(raw, list) and isinstance(raw[index[q.id]].get("show_if"), list):
+            if isinstance(raw, list) and isinstance(
+                raw[index[q.id]].get("show_if"), list
+            ):
                 path = (*path, j)
             if cond.question not in screen_of:
                 problems.add((*path, "question"), f"no question {cond.question!r}")

@@ -52,7 +52,7 @@ SCALED_TYPES = frozenset(
 #: Pyramid levels as item names (``pyramid.needs`` is the vocabulary's needs_met).
 PYRAMID_ITEMS: tuple[str, ...] = ("needs", "ease", "enjoyment")
 
-#: The 1–7 agreement scale of the model items.
+#: The 1-7 agreement scale of the model items.
 AGREEMENT_SCALE = (1, 7)
 
 #: Comparison operators a skip condition may use.
@@ -105,7 +105,7 @@ class Condition:
             hit = any(_norm(v) == _norm(self.value) for v in values)
             return hit if self.op == "eq" else not hit
         try:
-            left, right = float(values[0]), float(self.value)
+            left, right = float(str(values[0])), float(str(self.value))
         except (TypeError, ValueError):
             return False
         return {

@@ -154,7 +154,9 @@ def submit_screen(
     # Answers to questions that the new answers hide are dropped: skip logic
     # decides what was asked, and a hidden question's old answer would lie.
     stale = [
-        q.id for q in response.survey.questions if q.id in answers and not q.visible(answers)
+        q.id
+        for q in response.survey.questions
+        if q.id in answers and not q.visible(answers)
     ]
     for qid in stale:
         answers.pop(qid)
@@ -173,7 +175,8 @@ def submit_screen(
             conn.execute(
                 "INSERT INTO survey_answers (token, question_id, value, answered_at) "
                 "VALUES (?, ?, ?, current_timestamp) ON CONFLICT (token, question_id) "
-                "DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
+                "DO UPDATE SET value = excluded.value, "
+                "answered_at = excluded.answered_at",
                 (token, qid, None if value is None else json.dumps(value)),
             )
         response.answers = answers
