@@ -6,6 +6,7 @@ from esperia.cli import (  # noqa: F401
     demo,
     keys,
     serve,
+    surveys,
     users,
     workspace,
 )
