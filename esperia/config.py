@@ -115,9 +115,7 @@ class Settings(BaseSettings):
     smtp_user: str | None = Field(
         default=None, description="SMTP login (none: send without logging in)."
     )
-    smtp_password: SecretStr | None = Field(
-        default=None, description="SMTP password."
-    )
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
     smtp_from: str = Field(
         default="Esperia <noreply@localhost>",
         description="The From address of survey invitations.",

@@ -112,7 +112,7 @@ def invite(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Create the invitations the survey's trigger calls for (running it again is safe)."""
+    """Create the invitations the trigger calls for (running it again is safe)."""
     settings = state().settings()
     store = open_workspace(settings)
     try:

@@ -295,9 +295,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
-    Migration(
-        12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES
-    ),
+    Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
 )
 
 _PLACEHOLDERS = {
