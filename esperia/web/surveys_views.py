@@ -166,7 +166,9 @@ async def respond_submit(request: Request, token: str) -> Response:
             k[2:]: v if kinds.get(k[2:]) == "multiple" else (v[0] if v else None)
             for k, v in values.items()
         }
-        return _screen(request, response, step, errors, shown, status=422)
+        # 200, not 422: this is the form again with its messages, and an error
+        # status would only add a "failed to load resource" to the console.
+        return _screen(request, response, step, errors, shown)
     return _redirect(f"/s/{token}")
 
 
@@ -223,7 +225,7 @@ async def surveys_import(request: Request) -> Response:
     except EsperiaError as exc:
         rows = await run_in_threadpool(list_surveys, store)
         context = {"surveys": rows, "yaml": text, "error": exc}
-        return render(request, "surveys.html", context, status_code=exc.status_code)
+        return render(request, "surveys.html", context)  # the form again
     flash(request, "surveys.saved", survey=survey.id, version=version)
     return _redirect(f"/surveys/{survey.id}")
 
@@ -290,9 +292,8 @@ async def builder_post(request: Request) -> Response:
             save_survey, _store(request), survey, actor=user.email
         )
     except EsperiaError as exc:
-        return _builder_page(
-            request, head, questions, editing=editing, error=exc, status=exc.status_code
-        )
+        # The form again with the problems listed (200, like the login form).
+        return _builder_page(request, head, questions, editing=editing, error=exc)
     flash(request, "surveys.saved", survey=survey.id, version=version)
     return _redirect(f"/surveys/{survey.id}")
 

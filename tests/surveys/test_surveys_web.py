@@ -78,7 +78,7 @@ def test_respondent_pages_without_login(
         refused = client.post(f"/s/{token}", data={"step": "0", "q_nps": "9"})
         assert refused.status_code == 403
         missing = _post(client, f"/s/{token}", {"step": "0"})
-        assert missing.status_code == 422
+        assert missing.status_code == 200
         assert "Serve una risposta" in missing.text
         for step, data in enumerate(
             [{"q_nps": "9"}, {"q_ces": "6"},
@@ -144,5 +144,5 @@ def test_staff_pages(surveys_app, workspace, workspace_store, workspace_settings
         assert "c1@example.org" in csv.text and token in csv.text
         assert client.get("/surveys/post-event/open-qr.svg").status_code == 200
         bad = _post(client, "/surveys/import", {"yaml": "id: x\ntitle: {it: a}\n"})
-        assert bad.status_code == 400
+        assert bad.status_code == 200
         assert "YAML:2: title.en" in bad.text
