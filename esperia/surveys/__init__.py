@@ -28,7 +28,7 @@ from esperia.surveys.mailer import MailError, SendResult, send_invitations
 from esperia.surveys.model import Condition, Option, Question, Survey, Trigger
 from esperia.surveys.qr import qr_svg
 from esperia.surveys.responses import Response, load_response, submit_screen
-from esperia.surveys.results import survey_results
+from esperia.surveys.results import list_responses, survey_results
 
 __all__ = [
     "EXAMPLES",
@@ -50,6 +50,7 @@ __all__ = [
     "import_survey_file",
     "invitation_link",
     "list_invitations",
+    "list_responses",
     "list_surveys",
     "load_response",
     "load_survey_file",

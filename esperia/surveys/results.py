@@ -15,7 +15,7 @@ from esperia.store import Store
 from esperia.surveys.catalog import get_survey
 from esperia.surveys.model import SCALED_TYPES, Question
 
-__all__ = ["survey_results"]
+__all__ = ["list_responses", "survey_results"]
 
 
 def _reach(store: Store, survey_id: str) -> dict[str, Any]:
@@ -111,3 +111,34 @@ def survey_results(store: Store, survey_id: str) -> dict[str, Any]:
             }
         )
     return {"survey_id": survey.id, **_reach(store, survey_id), "questions": questions}
+
+
+def list_responses(
+    store: Store, survey_id: str, *, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Completed responses of a survey, newest first, with their answers."""
+    get_survey(store, survey_id)
+    with store.connect() as conn:
+        rows = conn.fetch_dicts(
+            "SELECT token, kind, feedback_id, customer_id, interaction_id, "
+            "touchpoint_id, language, completed_at FROM survey_invitations "
+            "WHERE survey_id = ? AND completed_at IS NOT NULL "
+            "ORDER BY completed_at DESC, token LIMIT ?",
+            (survey_id, int(limit)),
+        )
+        answers: dict[str, dict[str, Any]] = {}
+        if rows:
+            found = conn.fetchall(
+                "SELECT a.token, a.question_id, a.value FROM survey_answers a "
+                "JOIN survey_invitations i ON i.token = a.token "
+                "WHERE i.survey_id = ? AND i.completed_at IS NOT NULL",
+                (survey_id,),
+            )
+            for token, qid, value in found:
+                answers.setdefault(token, {})[qid] = (
+                    json.loads(value) if value is not None else None
+                )
+    for row in rows:
+        row["completed_at"] = row["completed_at"].isoformat()
+        row["answers"] = answers.get(row.pop("token"), {})
+    return rows

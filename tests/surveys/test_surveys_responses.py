@@ -15,6 +15,7 @@ from esperia.surveys import (
     create_open_response,
     get_survey,
     list_invitations,
+    list_responses,
     load_response,
     save_survey,
     submit_screen,
@@ -140,6 +141,9 @@ def test_one_response_per_token(bookshop, token):
         _answer(bookshop, token, 0, nps=0)
     with bookshop.connect() as conn:
         assert conn.scalar("SELECT count(*) FROM feedback") == 1
+    done = list_responses(bookshop, "post-delivery")
+    assert len(done) == 1 and done[0]["customer_id"] == "c04"
+    assert done[0]["answers"]["nps"] == 8 and done[0]["answers"]["comment"] == "ok"
     results = survey_results(bookshop, "post-delivery")
     assert results["completed"] == 1
     assert results["response_rate"] == pytest.approx(1 / results["invitations"])
