@@ -1,4 +1,4 @@
-"""Surveys in a real Chromium: a respondent on a phone, a staff member in the builder."""
+"""Surveys in Chromium: a respondent on a phone, a staff member in the builder."""
 
 from __future__ import annotations
 

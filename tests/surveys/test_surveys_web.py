@@ -127,8 +127,8 @@ def test_staff_pages(surveys_app, workspace, workspace_store, workspace_settings
     token = _token(workspace_store, workspace_settings)
     with TestClient(surveys_app) as client:
         assert client.get("/surveys", follow_redirects=False).status_code == 303
-        login = _post(client, "/login", {"email": workspace.admin_email,
-                                         "password": workspace.admin_password})  # fmt: skip
+        creds = {"email": workspace.admin_email, "password": workspace.admin_password}
+        login = _post(client, "/login", creds)
         assert login.status_code == 303
         listing = client.get("/surveys")
         assert listing.status_code == 200
