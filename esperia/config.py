@@ -98,6 +98,41 @@ class Settings(BaseSettings):
         "reported as unknown.",
     )
 
+    # --- surveys (esperia.surveys): links, contact rules, public pages, SMTP ---
+    survey_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of this Esperia, used to build the survey "
+        "links in invitations (https://feedback.example.com).",
+    )
+    survey_min_days_between: int = Field(
+        default=30,
+        ge=0,
+        description="Contact-frequency rule: no customer is invited to a survey "
+        "more often than once in this many days (any survey).",
+    )
+    survey_rate_limit_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Requests one IP address may make to the public survey pages "
+        "(/s/...) per minute; more get 429.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server that sends survey invitations."
+    )
+    smtp_port: int = Field(default=587, description="Port of the SMTP server.")
+    smtp_user: str | None = Field(
+        default=None, description="SMTP login (none: send without logging in)."
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="Esperia <noreply@localhost>",
+        description="The From address of survey invitations.",
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Upgrade the SMTP connection with STARTTLS before logging in.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

@@ -7,6 +7,7 @@ from esperia.cli import (  # noqa: F401
     keys,
     serve,
     text,
+    surveys,
     users,
     workspace,
 )

@@ -16,6 +16,7 @@ from esperia.config import DATABASE_FILE, SETTINGS_FILE, load_settings
 from esperia.errors import InvalidInput, WorkspaceError
 from esperia.ingest import ImportOptions, import_arrow
 from esperia.store import KINDS, open_store
+from esperia.surveys import import_examples
 from esperia.workspace import init_workspace
 
 __all__ = ["DEFAULT_WORKSPACE", "DemoResult", "build_demo"]
@@ -137,6 +138,8 @@ def build_demo(
                 options=ImportOptions(all_or_nothing=True),
             )  # fmt: skip
             counts[kind] = summary.loaded
+        step("storing the example surveys", 0.98)
+        import_examples(store, actor="demo")
     finally:
         store.close()
     truth = dict(data.ground_truth)

@@ -238,6 +238,52 @@ CREATE INDEX feedback_items_feedback ON feedback_items (feedback_id);
 CREATE INDEX feedback_items_item ON feedback_items (item)
 """
 
+# Surveys: definitions (YAML, versioned), one-time invitations (also the
+# anonymous open-link responses) and the answers kept step by step until a
+# response completes and becomes feedback + feedback_items.
+_SURVEYS = """
+CREATE TABLE surveys (
+    survey_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE survey_invitations (
+    token TEXT PRIMARY KEY,
+    survey_id TEXT NOT NULL,
+    survey_version INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    customer_id TEXT,
+    interaction_id TEXT,
+    touchpoint_id TEXT,
+    email TEXT,
+    language TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    due_at TIMESTAMPTZ NOT NULL,
+    sent_at TIMESTAMPTZ,
+    opened_at TIMESTAMPTZ,
+    completed_at TIMESTAMPTZ,
+    feedback_id TEXT,
+    UNIQUE (survey_id, interaction_id)
+);
+
+CREATE TABLE survey_answers (
+    token TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    value TEXT,
+    answered_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (token, question_id)
+)
+"""
+
+_SURVEYS_PG_INDEXES = """
+CREATE INDEX survey_invitations_survey ON survey_invitations (survey_id);
+CREATE INDEX survey_invitations_customer ON survey_invitations (customer_id)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -249,6 +295,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
+    Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
 )
 
 _PLACEHOLDERS = {
