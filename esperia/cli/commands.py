@@ -6,8 +6,8 @@ from esperia.cli import (  # noqa: F401
     demo,
     keys,
     serve,
-    text,
     surveys,
+    text,
     users,
     workspace,
 )
