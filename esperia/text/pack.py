@@ -25,6 +25,7 @@ PLAIN, NEGATOR, INTENSIFIER, CONTRAST, CONCESSIVE, IRONY, END, BREAK = range(8)
 
 _CACHE_LIMIT = 400_000
 _MIN_PREFIX = 3
+_MIN_STEM = 4
 _LEMMA_LANGS = {"it", "en", "es", "fr", "de", "pt", "nl"}
 
 
@@ -84,6 +85,8 @@ class Pack:
         self.phrases: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
         self.base: dict[str, Entry] = {}
         self.stopwords: frozenset[str] = frozenset()
+        self.opposite_prefixes: tuple[str, ...] = ()
+        self.privative_suffixes: tuple[str, ...] = ()
         self._drafts: dict[str, _Draft] = {}
         self._prefix_drafts: dict[str, _Draft] = {}
         self._phrase_drafts: dict[tuple[str, ...], _Draft] = {}
@@ -174,7 +177,29 @@ class Pack:
         if self.code in _LEMMA_LANGS and token.isalpha():
             lemma = simplemma.lemmatize(token, lang=self.code)
             if lemma != token:
-                return self._word(lemma)
+                entry = self._word(lemma)
+                if entry is not None:
+                    return entry
+        return self._affixed(token)
+
+    def _affixed(self, token: str) -> Entry | None:
+        """Opposites by derivation: "unhelpful", "dishonest", "pointless".
+
+        Only stems with a valence count, so "unit", "display" or "wireless"
+        stay neutral; a derived opposite is a little weaker than its stem.
+        """
+        for prefix in self.opposite_prefixes:
+            stem = token[len(prefix) :]
+            if token.startswith(prefix) and len(stem) >= _MIN_STEM:
+                base = self._word(stem)
+                if base is not None and base.valence > 0 and base.role == PLAIN:
+                    return Entry(valence=-0.9 * base.valence, aspects=base.aspects)
+        for suffix in self.privative_suffixes:
+            stem = token[: -len(suffix)]
+            if token.endswith(suffix) and len(stem) >= _MIN_PREFIX:
+                base = self.base.get(stem)
+                if base is not None and base.valence and base.role == PLAIN:
+                    return Entry(valence=-0.9 * base.valence, aspects=base.aspects)
         return None
 
     def _inherit(self, word: str, entry: Entry, longest: int) -> Entry:
@@ -233,5 +258,7 @@ def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
         if spec.get("irony"):
             draft.role = IRONY
     pack.stopwords = frozenset(data.stopwords)
+    pack.opposite_prefixes = tuple(p.lower() for p in data.opposite_prefixes)
+    pack.privative_suffixes = tuple(s.lower() for s in data.privative_suffixes)
     pack.finish()
     return pack

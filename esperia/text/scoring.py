@@ -23,6 +23,7 @@ from esperia.text.pack import (
     INTENSIFIER,
     IRONY,
     NEGATOR,
+    PLAIN,
     Pack,
 )
 
@@ -37,6 +38,9 @@ EXCLAIM = 0.25
 BEFORE_CONTRAST = 0.5
 AFTER_CONTRAST = 1.5
 CONCESSIVE_WEIGHT = 0.5
+#: "great disappointment", "grande delusione": a praise word right before a
+#: negative one intensifies it instead of cancelling it
+PRAISE_AS_INTENSIFIER = 1.3
 
 
 def squash(raw: float) -> float:
@@ -123,10 +127,13 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
     exclaim = 0
     hits = 0
     content = 0  # content tokens in the current sentence
+    praise_at = -1  # token index right after an unnegated praise word
+    praise = 0.0
     count = 0  # sentences closed
     n = len(tokens)
     i = 0
     while i < n:
+        start = i
         token = tokens[i]
         entry = None
         options = phrases.get(token)
@@ -144,6 +151,7 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
         i += 1
         if entry is None:
             content += 1
+            praise_at = -1
             if neg:
                 neg -= 1
                 if not neg and neg_lean:
@@ -210,6 +218,12 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
                 if not entry.self_negated:
                     value *= NEG_FACTOR
                 neg_lean = 0.0
+            if value < 0 and praise_at == start:
+                clause.raw -= praise
+                value *= PRAISE_AS_INTENSIFIER
+                praise_at = -1
+            elif value > 0 and not neg and role == PLAIN:
+                praise_at, praise = i, value
             clause.raw += value
         else:
             if mult_left:

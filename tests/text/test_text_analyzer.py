@@ -41,6 +41,15 @@ def test_follows_the_protocol(analyzer: LexiconAnalyzer) -> None:
         ("Complimenti per la puntualità, come no.", "negative"),
         ("Ottimo servizio 🙄", "negative"),
         ("Il personale potrebbe essere più gentile.", "negative"),
+        ("The clerk was unhelpful and dishonest.", "negative"),
+        ("A flawless, painless checkout.", "positive"),
+        ("All in all, a great disappointment.", "negative"),
+        ("Una grande delusione.", "negative"),
+        ("Can't say enough good things about this shop.", "positive"),
+        ("You can't beat the price.", "positive"),
+        ("The service leaves a lot to be desired.", "negative"),
+        ("Spend your money elsewhere.", "negative"),
+        ("They went above and beyond what we expected.", "positive"),
     ],
 )
 def test_rules(analyzer: LexiconAnalyzer, text: str, expected: str) -> None:
