@@ -82,6 +82,8 @@ class LanguageData:
     privative_suffixes: list[str] = field(default_factory=list)
     emotions: dict[str, list[str]] = field(default_factory=dict)
     aspects: dict[str, list[str]] = field(default_factory=dict)
+    #: ``weak_cues`` in aspects.yaml: cues that yield to any stronger one
+    weak_aspects: dict[str, list[str]] = field(default_factory=dict)
     modules: dict[str, list[str]] = field(default_factory=dict)
     emoji: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -136,6 +138,14 @@ def _terms(values: Any, where: str) -> list[str]:
     if not isinstance(values, list):
         raise InvalidInput(f"{where}: expected a list of terms")
     return [str(v).strip().lower() for v in values if str(v).strip()]
+
+
+def _mapping(values: Any, where: str) -> Mapping[str, Any]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidInput(f"{where} aspects.yaml: weak_cues must map aspect: terms")
+    return values
 
 
 def _scores(values: Any, where: str) -> dict[str, float]:
@@ -194,7 +204,13 @@ def load_language(code: str, workspace: Path | None = None) -> LanguageData:
             k: _terms(v, f"{where} emotions.{k}") for k, v in merged["emotions"].items()
         },
         aspects={
-            k: _terms(v, f"{where} aspects.{k}") for k, v in merged["aspects"].items()
+            k: _terms(v, f"{where} aspects.{k}")
+            for k, v in merged["aspects"].items()
+            if k != "weak_cues"
+        },
+        weak_aspects={
+            k: _terms(v, f"{where} aspects.weak_cues.{k}")
+            for k, v in _mapping(merged["aspects"].get("weak_cues"), where).items()
         },
         modules={
             k: _terms(v, f"{where} modules.{k}") for k, v in merged["modules"].items()

@@ -39,6 +39,9 @@ class Entry(NamedTuple):
     aspects: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
     self_negated: bool = False  #: "nessun problema": a negator cannot flip it
+    #: aspects this token only suggests ("camera"): they count in a sentence
+    #: that names no aspect through a stronger cue ("camera sporca" → cleanliness)
+    weak: tuple[str, ...] = ()
 
 
 _EMPTY = Entry()
@@ -52,6 +55,7 @@ class _Draft:
     emotions: tuple[str, ...] = ()
     aspects: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
+    weak: tuple[str, ...] = ()
 
     def entry(self, self_negated: bool) -> Entry:
         return Entry(
@@ -62,6 +66,7 @@ class _Draft:
             self.aspects,
             self.modules,
             self_negated,
+            self.weak,
         )
 
 
@@ -193,13 +198,13 @@ class Pack:
             if token.startswith(prefix) and len(stem) >= _MIN_STEM:
                 base = self._word(stem)
                 if base is not None and base.valence > 0 and base.role == PLAIN:
-                    return Entry(valence=-0.9 * base.valence, aspects=base.aspects)
+                    return base._replace(valence=-0.9 * base.valence)
         for suffix in self.privative_suffixes:
             stem = token[: -len(suffix)]
             if token.endswith(suffix) and len(stem) >= _MIN_PREFIX:
                 base = self.base.get(stem)
                 if base is not None and base.valence and base.role == PLAIN:
-                    return Entry(valence=-0.9 * base.valence, aspects=base.aspects)
+                    return base._replace(valence=-0.9 * base.valence)
         return None
 
     def _inherit(self, word: str, entry: Entry, longest: int) -> Entry:
@@ -230,6 +235,7 @@ def _combine(own: Entry, parent: Entry) -> Entry:
         tuple(dict.fromkeys(own.aspects + parent.aspects)),
         tuple(dict.fromkeys(own.modules + parent.modules)),
         own.self_negated,
+        tuple(dict.fromkeys(own.weak + parent.weak)),
     )
 
 
@@ -249,6 +255,9 @@ def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
     for aspect, terms in data.aspects.items():
         if aspect in taxonomy.aspects:
             pack.add_tag(terms, "aspects", aspect)
+    for aspect, terms in data.weak_aspects.items():
+        if aspect in taxonomy.aspects:
+            pack.add_tag(terms, "weak", aspect)
     for module, terms in data.modules.items():
         pack.add_tag(terms, "modules", module)
     for symbol, spec in data.emoji.items():

@@ -41,6 +41,9 @@ CONCESSIVE_WEIGHT = 0.5
 #: "great disappointment", "grande delusione": a praise word right before a
 #: negative one intensifies it instead of cancelling it
 PRAISE_AS_INTENSIFIER = 1.3
+#: a weak aspect cue ("camera") yields to another aspect's cue this close
+#: ("camera sporca", "wifi in camera", "parcheggio comodo")
+WEAK_WINDOW = 3
 
 
 def squash(raw: float) -> float:
@@ -71,12 +74,14 @@ class DocScore:
 
 
 class _Clause:
-    __slots__ = ("aspects", "modules", "raw", "weight")
+    __slots__ = ("aspects", "modules", "raw", "strong_at", "weak", "weight")
 
     def __init__(self, weight: float = 1.0) -> None:
         self.raw = 0.0
         self.weight = weight
         self.aspects: tuple[str, ...] = ()
+        self.weak: list[tuple[str, int]] = []  # (aspect, token position)
+        self.strong_at: list[int] = []  # positions of the other aspect cues
         self.modules: tuple[str, ...] = ()
 
 
@@ -96,6 +101,7 @@ def _close_sentence(
     if irony and raw > 0:
         raw = -raw
     sentence.raw = raw
+    strong = [at for clause in clauses for at in clause.strong_at]
     for clause in clauses:
         own = clause.raw * clause.weight
         if irony and own > 0:
@@ -103,6 +109,9 @@ def _close_sentence(
         value = own if own else raw
         for aspect in clause.aspects:
             sentence.aspects.setdefault(aspect, []).append(value)
+        for aspect, at in clause.weak:
+            if not any(abs(at - other) <= WEAK_WINDOW for other in strong):
+                sentence.aspects.setdefault(aspect, []).append(value)
         for module in clause.modules:
             sentence.modules.setdefault(module, []).append(value)
     if raw or sentence.aspects or sentence.modules:
@@ -236,6 +245,9 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
                 emotions[emotion] = emotions.get(emotion, 0.0) + 1.0
         if entry.aspects:
             clause.aspects += entry.aspects
+            clause.strong_at.append(start)
+        if entry.weak:
+            clause.weak.extend((aspect, start) for aspect in entry.weak)
         if entry.modules:
             clause.modules += entry.modules
         if neg:
