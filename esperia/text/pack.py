@@ -135,7 +135,12 @@ class Pack:
             self.base[key] = self._inherit(key, draft.entry(False), len(key))
         for parts, draft in self._phrase_drafts.items():
             negated = draft.role != NEGATOR and any(p in self._negators for p in parts)
-            self.phrases.setdefault(parts[0], []).append((parts, draft.entry(negated)))
+            entry = draft.entry(negated)
+            # "prezzi onesti" still speaks of prices; "nessun problema" of none,
+            # and a phrase with its own aspects ("rapporto qualità") keeps them
+            if draft.role == PLAIN and not negated and not entry.aspects:
+                entry = self._with_word_aspects(entry, parts)
+            self.phrases.setdefault(parts[0], []).append((parts, entry))
         for options in self.phrases.values():
             options.sort(key=lambda item: -len(item[0]))
         for mark in (".", "!", "?", "…", "\n"):
@@ -143,6 +148,17 @@ class Pack:
         for mark in (",", ";", ":"):
             self.base[mark] = Entry(role=BREAK)
         self.table = dict(self.base)
+
+    def _with_word_aspects(self, entry: Entry, parts: tuple[str, ...]) -> Entry:
+        aspects, weak = entry.aspects, entry.weak
+        for part in parts:
+            word = self._word(part)
+            if word is not None:
+                aspects += word.aspects
+                weak += word.weak
+        return entry._replace(
+            aspects=tuple(dict.fromkeys(aspects)), weak=tuple(dict.fromkeys(weak))
+        )
 
     # -- lookup -------------------------------------------------------------
     def lookup(self, token: str) -> Entry | None:
