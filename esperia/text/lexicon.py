@@ -76,8 +76,14 @@ class LanguageData:
     irony: list[str] = field(default_factory=list)
     suggestion: list[str] = field(default_factory=list)
     stopwords: list[str] = field(default_factory=list)
+    #: "un"+"helpful": a known positive word behind one of these turns negative
+    opposite_prefixes: list[str] = field(default_factory=list)
+    #: "point"+"less", "flaw"+"less": the word means the opposite of its stem
+    privative_suffixes: list[str] = field(default_factory=list)
     emotions: dict[str, list[str]] = field(default_factory=dict)
     aspects: dict[str, list[str]] = field(default_factory=dict)
+    #: ``weak_cues`` in aspects.yaml: cues that yield to any stronger one
+    weak_aspects: dict[str, list[str]] = field(default_factory=dict)
     modules: dict[str, list[str]] = field(default_factory=dict)
     emoji: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -134,6 +140,14 @@ def _terms(values: Any, where: str) -> list[str]:
     return [str(v).strip().lower() for v in values if str(v).strip()]
 
 
+def _mapping(values: Any, where: str) -> Mapping[str, Any]:
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidInput(f"{where} aspects.yaml: weak_cues must map aspect: terms")
+    return values
+
+
 def _scores(values: Any, where: str) -> dict[str, float]:
     if values is None:
         return {}
@@ -180,11 +194,23 @@ def load_language(code: str, workspace: Path | None = None) -> LanguageData:
         irony=_terms(mods.get("irony"), f"{where} irony"),
         suggestion=_terms(mods.get("suggestion"), f"{where} suggestion"),
         stopwords=_terms(mods.get("stopwords"), f"{where} stopwords"),
+        opposite_prefixes=_terms(
+            mods.get("opposite_prefixes"), f"{where} opposite_prefixes"
+        ),
+        privative_suffixes=_terms(
+            mods.get("privative_suffixes"), f"{where} privative_suffixes"
+        ),
         emotions={
             k: _terms(v, f"{where} emotions.{k}") for k, v in merged["emotions"].items()
         },
         aspects={
-            k: _terms(v, f"{where} aspects.{k}") for k, v in merged["aspects"].items()
+            k: _terms(v, f"{where} aspects.{k}")
+            for k, v in merged["aspects"].items()
+            if k != "weak_cues"
+        },
+        weak_aspects={
+            k: _terms(v, f"{where} aspects.weak_cues.{k}")
+            for k, v in _mapping(merged["aspects"].get("weak_cues"), where).items()
         },
         modules={
             k: _terms(v, f"{where} modules.{k}") for k, v in merged["modules"].items()

@@ -25,6 +25,7 @@ PLAIN, NEGATOR, INTENSIFIER, CONTRAST, CONCESSIVE, IRONY, END, BREAK = range(8)
 
 _CACHE_LIMIT = 400_000
 _MIN_PREFIX = 3
+_MIN_STEM = 4
 _LEMMA_LANGS = {"it", "en", "es", "fr", "de", "pt", "nl"}
 
 
@@ -38,6 +39,9 @@ class Entry(NamedTuple):
     aspects: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
     self_negated: bool = False  #: "nessun problema": a negator cannot flip it
+    #: aspects this token only suggests ("camera"): they count in a sentence
+    #: that names no aspect through a stronger cue ("camera sporca" → cleanliness)
+    weak: tuple[str, ...] = ()
 
 
 _EMPTY = Entry()
@@ -51,6 +55,7 @@ class _Draft:
     emotions: tuple[str, ...] = ()
     aspects: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
+    weak: tuple[str, ...] = ()
 
     def entry(self, self_negated: bool) -> Entry:
         return Entry(
@@ -61,6 +66,7 @@ class _Draft:
             self.aspects,
             self.modules,
             self_negated,
+            self.weak,
         )
 
 
@@ -84,6 +90,8 @@ class Pack:
         self.phrases: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
         self.base: dict[str, Entry] = {}
         self.stopwords: frozenset[str] = frozenset()
+        self.opposite_prefixes: tuple[str, ...] = ()
+        self.privative_suffixes: tuple[str, ...] = ()
         self._drafts: dict[str, _Draft] = {}
         self._prefix_drafts: dict[str, _Draft] = {}
         self._phrase_drafts: dict[tuple[str, ...], _Draft] = {}
@@ -127,7 +135,12 @@ class Pack:
             self.base[key] = self._inherit(key, draft.entry(False), len(key))
         for parts, draft in self._phrase_drafts.items():
             negated = draft.role != NEGATOR and any(p in self._negators for p in parts)
-            self.phrases.setdefault(parts[0], []).append((parts, draft.entry(negated)))
+            entry = draft.entry(negated)
+            # "prezzi onesti" still speaks of prices; "nessun problema" of none,
+            # and a phrase with its own aspects ("rapporto qualità") keeps them
+            if draft.role == PLAIN and not negated and not entry.aspects:
+                entry = self._with_word_aspects(entry, parts)
+            self.phrases.setdefault(parts[0], []).append((parts, entry))
         for options in self.phrases.values():
             options.sort(key=lambda item: -len(item[0]))
         for mark in (".", "!", "?", "…", "\n"):
@@ -135,6 +148,17 @@ class Pack:
         for mark in (",", ";", ":"):
             self.base[mark] = Entry(role=BREAK)
         self.table = dict(self.base)
+
+    def _with_word_aspects(self, entry: Entry, parts: tuple[str, ...]) -> Entry:
+        aspects, weak = entry.aspects, entry.weak
+        for part in parts:
+            word = self._word(part)
+            if word is not None:
+                aspects += word.aspects
+                weak += word.weak
+        return entry._replace(
+            aspects=tuple(dict.fromkeys(aspects)), weak=tuple(dict.fromkeys(weak))
+        )
 
     # -- lookup -------------------------------------------------------------
     def lookup(self, token: str) -> Entry | None:
@@ -174,7 +198,29 @@ class Pack:
         if self.code in _LEMMA_LANGS and token.isalpha():
             lemma = simplemma.lemmatize(token, lang=self.code)
             if lemma != token:
-                return self._word(lemma)
+                entry = self._word(lemma)
+                if entry is not None:
+                    return entry
+        return self._affixed(token)
+
+    def _affixed(self, token: str) -> Entry | None:
+        """Opposites by derivation: "unhelpful", "dishonest", "pointless".
+
+        Only stems with a valence count, so "unit", "display" or "wireless"
+        stay neutral; a derived opposite is a little weaker than its stem.
+        """
+        for prefix in self.opposite_prefixes:
+            stem = token[len(prefix) :]
+            if token.startswith(prefix) and len(stem) >= _MIN_STEM:
+                base = self._word(stem)
+                if base is not None and base.valence > 0 and base.role == PLAIN:
+                    return base._replace(valence=-0.9 * base.valence)
+        for suffix in self.privative_suffixes:
+            stem = token[: -len(suffix)]
+            if token.endswith(suffix) and len(stem) >= _MIN_PREFIX:
+                base = self.base.get(stem)
+                if base is not None and base.valence and base.role == PLAIN:
+                    return base._replace(valence=-0.9 * base.valence)
         return None
 
     def _inherit(self, word: str, entry: Entry, longest: int) -> Entry:
@@ -205,6 +251,7 @@ def _combine(own: Entry, parent: Entry) -> Entry:
         tuple(dict.fromkeys(own.aspects + parent.aspects)),
         tuple(dict.fromkeys(own.modules + parent.modules)),
         own.self_negated,
+        tuple(dict.fromkeys(own.weak + parent.weak)),
     )
 
 
@@ -224,6 +271,9 @@ def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
     for aspect, terms in data.aspects.items():
         if aspect in taxonomy.aspects:
             pack.add_tag(terms, "aspects", aspect)
+    for aspect, terms in data.weak_aspects.items():
+        if aspect in taxonomy.aspects:
+            pack.add_tag(terms, "weak", aspect)
     for module, terms in data.modules.items():
         pack.add_tag(terms, "modules", module)
     for symbol, spec in data.emoji.items():
@@ -233,5 +283,7 @@ def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
         if spec.get("irony"):
             draft.role = IRONY
     pack.stopwords = frozenset(data.stopwords)
+    pack.opposite_prefixes = tuple(p.lower() for p in data.opposite_prefixes)
+    pack.privative_suffixes = tuple(s.lower() for s in data.privative_suffixes)
     pack.finish()
     return pack

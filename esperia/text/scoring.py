@@ -23,6 +23,7 @@ from esperia.text.pack import (
     INTENSIFIER,
     IRONY,
     NEGATOR,
+    PLAIN,
     Pack,
 )
 
@@ -37,6 +38,12 @@ EXCLAIM = 0.25
 BEFORE_CONTRAST = 0.5
 AFTER_CONTRAST = 1.5
 CONCESSIVE_WEIGHT = 0.5
+#: "great disappointment", "grande delusione": a praise word right before a
+#: negative one intensifies it instead of cancelling it
+PRAISE_AS_INTENSIFIER = 1.3
+#: a weak aspect cue ("camera") yields to another aspect's cue this close
+#: ("camera sporca", "wifi in camera", "parcheggio comodo")
+WEAK_WINDOW = 3
 
 
 def squash(raw: float) -> float:
@@ -67,12 +74,14 @@ class DocScore:
 
 
 class _Clause:
-    __slots__ = ("aspects", "modules", "raw", "weight")
+    __slots__ = ("aspects", "modules", "raw", "strong_at", "weak", "weight")
 
     def __init__(self, weight: float = 1.0) -> None:
         self.raw = 0.0
         self.weight = weight
         self.aspects: tuple[str, ...] = ()
+        self.weak: list[tuple[str, int]] = []  # (aspect, token position)
+        self.strong_at: list[int] = []  # positions of the other aspect cues
         self.modules: tuple[str, ...] = ()
 
 
@@ -92,6 +101,7 @@ def _close_sentence(
     if irony and raw > 0:
         raw = -raw
     sentence.raw = raw
+    strong = [at for clause in clauses for at in clause.strong_at]
     for clause in clauses:
         own = clause.raw * clause.weight
         if irony and own > 0:
@@ -99,6 +109,9 @@ def _close_sentence(
         value = own if own else raw
         for aspect in clause.aspects:
             sentence.aspects.setdefault(aspect, []).append(value)
+        for aspect, at in clause.weak:
+            if not any(abs(at - other) <= WEAK_WINDOW for other in strong):
+                sentence.aspects.setdefault(aspect, []).append(value)
         for module in clause.modules:
             sentence.modules.setdefault(module, []).append(value)
     if raw or sentence.aspects or sentence.modules:
@@ -123,10 +136,13 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
     exclaim = 0
     hits = 0
     content = 0  # content tokens in the current sentence
+    praise_at = -1  # token index right after an unnegated praise word
+    praise = 0.0
     count = 0  # sentences closed
     n = len(tokens)
     i = 0
     while i < n:
+        start = i
         token = tokens[i]
         entry = None
         options = phrases.get(token)
@@ -144,6 +160,7 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
         i += 1
         if entry is None:
             content += 1
+            praise_at = -1
             if neg:
                 neg -= 1
                 if not neg and neg_lean:
@@ -210,6 +227,12 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
                 if not entry.self_negated:
                     value *= NEG_FACTOR
                 neg_lean = 0.0
+            if value < 0 and praise_at == start:
+                clause.raw -= praise
+                value *= PRAISE_AS_INTENSIFIER
+                praise_at = -1
+            elif value > 0 and not neg and role == PLAIN:
+                praise_at, praise = i, value
             clause.raw += value
         else:
             if mult_left:
@@ -222,6 +245,9 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
                 emotions[emotion] = emotions.get(emotion, 0.0) + 1.0
         if entry.aspects:
             clause.aspects += entry.aspects
+            clause.strong_at.append(start)
+        if entry.weak:
+            clause.weak.extend((aspect, start) for aspect in entry.weak)
         if entry.modules:
             clause.modules += entry.modules
         if neg:

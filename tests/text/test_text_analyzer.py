@@ -41,6 +41,15 @@ def test_follows_the_protocol(analyzer: LexiconAnalyzer) -> None:
         ("Complimenti per la puntualità, come no.", "negative"),
         ("Ottimo servizio 🙄", "negative"),
         ("Il personale potrebbe essere più gentile.", "negative"),
+        ("The clerk was unhelpful and dishonest.", "negative"),
+        ("A flawless, painless checkout.", "positive"),
+        ("All in all, a great disappointment.", "negative"),
+        ("Una grande delusione.", "negative"),
+        ("Can't say enough good things about this shop.", "positive"),
+        ("You can't beat the price.", "positive"),
+        ("The service leaves a lot to be desired.", "negative"),
+        ("Spend your money elsewhere.", "negative"),
+        ("They went above and beyond what we expected.", "positive"),
     ],
 )
 def test_rules(analyzer: LexiconAnalyzer, text: str, expected: str) -> None:
@@ -193,3 +202,24 @@ def test_quality_floors_on_own_devsets(
     assert tp / (tp + fp) >= 0.70  # precision
     assert tp / (tp + fn) >= 0.80  # recall
     assert sum(res.language == language for res in results) / len(results) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        ("La camera era sporca.", "cleanliness", "room_comfort"),
+        ("Il wifi in camera non funzionava.", "connectivity", "room_comfort"),
+        ("Parcheggio comodo davanti all'hotel.", "facilities", "room_comfort"),
+        ("Camera grande e luminosa.", "room_comfort", "cleanliness"),
+        ("Internet lentissimo tutta la sera.", "connectivity", "waiting_time"),
+        ("Servizio lento, un'ora per un caffè.", "waiting_time", "connectivity"),
+        ("Costruita nel 1888, senza ascensore.", "facilities", "price_value"),
+        ("Hotel lontano, senza macchina è dura.", "location", "cleanliness"),
+    ],
+)
+def test_weak_cues_yield_to_stronger_ones(
+    analyzer: LexiconAnalyzer, text: str, present: str, absent: str
+) -> None:
+    found = {a.aspect for a in one(analyzer, text, "it").aspects}
+    assert present in found
+    assert absent not in found
