@@ -90,6 +90,88 @@ class Settings(BaseSettings):
         default=8 * 3600, description="How long a web login lasts, in seconds."
     )
 
+    # --- act: rules, cases, notifications (esperia.act, docs/act.md) ---------
+    act_contact_consent: Literal["consent_marketing", "consent_analytics"] = Field(
+        default="consent_marketing",
+        description="The customer flag that means 'may be contacted': rules open "
+        "no case for a customer whose flag is false or unknown.",
+    )
+    act_rules_on_import: bool = Field(
+        default=True,
+        description="Run the rules after every import of interactions or feedback "
+        "(files, and API batches through the server's background worker).",
+    )
+    act_base_loss_rate: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Fallback money at risk: the share of a customer's last 12 "
+        "months of revenue a bad experience puts at risk.",
+    )
+    act_money_at_risk: str | None = Field(
+        default=None,
+        description="'module:function' computing money at risk per customer "
+        "(see docs/act.md); default: the revenue fallback.",
+    )
+    act_priority_thresholds: list[float] = Field(
+        default=[50.0, 200.0],
+        description="Money at risk (euro) from which a case is medium, then high "
+        "priority.",
+    )
+    act_sla_hours: dict[str, float] = Field(
+        default={"high": 24.0, "medium": 48.0, "low": 72.0},
+        description="Hours to resolve a case, by priority (a rule may override).",
+    )
+    act_default_team: str = Field(
+        default="customer_care",
+        description="Team for cases whose touchpoint names no owner team.",
+    )
+    act_worker: bool = Field(
+        default=True,
+        description="Run the delivery worker (notifications, rules after API "
+        "ingestion) in a background thread of `esperia serve`.",
+    )
+    act_worker_interval_s: float = Field(
+        default=5.0, gt=0, description="Seconds between the worker's rounds."
+    )
+    act_public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the dashboard, for links in notifications.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail notifications (unset: none)."
+    )
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_user: str | None = Field(default=None, description="SMTP login, if any.")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password, if any."
+    )
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS."
+    )
+    smtp_from: str = Field(
+        default="esperia@localhost", description="Sender of notification e-mails."
+    )
+    smtp_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for the SMTP server."
+    )
+    notify_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Delivery attempts before a message goes to the dead letters.",
+    )
+    notify_backoff_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="First retry delay in seconds; it doubles on every attempt.",
+    )
+    notify_digest_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="For teams on digest: how often their queued notices go out "
+        "as one e-mail.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""
