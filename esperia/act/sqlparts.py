@@ -25,7 +25,8 @@ def json_number(dialect: str, column: str, key: str) -> str:
     if dialect == "postgresql":
         value = f"({column} ->> '{key}')"
         return (
-            f"CASE WHEN {value} ~ '^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$' "
+            # No '?' in the pattern: it is the store's parameter marker.
+            f"CASE WHEN {value} ~ '^-{{0,1}}[0-9]+(\\.[0-9]+){{0,1}}$' "
             f"THEN CAST({value} AS DOUBLE PRECISION) END"
         )
     return f"TRY_CAST(json_extract_string({column}, '$.{key}') AS DOUBLE)"
