@@ -73,7 +73,7 @@ def test_rules_open_the_right_cases(store, settings):
     assert cases["I-LATE"]["priority"] == "high"
     assert cases["F-DETRACTOR"]["money_at_risk"] == pytest.approx(30.0)
     assert cases["F-DETRACTOR"]["priority"] == "low"
-    hours = (cases["F-DETRACTOR"]["due_at"] - cases["F-DETRACTOR"]["created_at"])
+    hours = cases["F-DETRACTOR"]["due_at"] - cases["F-DETRACTOR"]["created_at"]
     assert hours.total_seconds() == pytest.approx(72 * 3600, abs=2)
     assert all(c["status"] == "new" for c in cases.values())
     assert result.created == 3

@@ -29,9 +29,10 @@ def run_once(
     """One round: rules (if asked), digests, then every due message."""
     result: dict[str, Any] = {}
     if rules:
-        from esperia.act.rules import run_rules
+        from esperia.act.rules import enabled_rules, run_rules
 
-        result["rules"] = run_rules(store, settings, started_by="api").to_dict()
+        if enabled_rules(store):
+            result["rules"] = run_rules(store, settings, started_by="api").to_dict()
     digests = compose_digests(store, settings, force=force_digest)
     report: DeliveryReport = deliver_due(store, settings)
     report.digests = digests
