@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MoneyAtRisk",
+    "band_for",
     "fallback_money_at_risk",
     "money_at_risk_function",
     "price_customers",
@@ -87,6 +88,12 @@ def money_at_risk_function(settings: Settings) -> MoneyAtRisk:
 def price_customers(conn: Connection, settings: Settings, as_of: datetime) -> None:
     """Fill ``_act_money`` for the customers in ``_act_who``."""
     money_at_risk_function(settings)(conn, settings, as_of)
+
+
+def band_for(settings: Settings, money: float) -> str:
+    """high / medium / low for one amount (the same cut-offs as :func:`priority_sql`)."""
+    medium, high = sorted(settings.act_priority_thresholds)[:2]
+    return "high" if money >= high else "medium" if money >= medium else "low"
 
 
 def priority_sql(settings: Settings, money: str) -> tuple[str, list[float]]:

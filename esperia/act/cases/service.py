@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from esperia.act.access import Viewer
 from esperia.act.cases.flow import OPEN_STATUSES, STATUSES, check_transition
-from esperia.act.priority import price_customers, priority_sql
+from esperia.act.priority import band_for, price_customers
 from esperia.act.sqlparts import minutes
 from esperia.auth import audit
 from esperia.auth.users import normalise_email
@@ -132,8 +132,10 @@ def create_case(
         conn.execute("DROP TABLE IF EXISTS _act_who")
         conn.execute("CREATE TEMP TABLE _act_who (customer_id TEXT)")
         conn.execute("INSERT INTO _act_who VALUES (?)", (customer_id,))
-        now = conn.scalar("SELECT current_timestamp")
-        price_customers(conn, settings, now)
+        from esperia.act.rules.engine import data_clock
+
+        clock = data_clock(conn) or conn.scalar("SELECT current_timestamp")
+        price_customers(conn, settings, clock)
         money = float(
             conn.scalar(
                 "SELECT coalesce(max(money_at_risk), 0) FROM _act_money "
@@ -141,8 +143,7 @@ def create_case(
                 (customer_id,),
             )
         )
-        band_sql, band_params = priority_sql(settings, "CAST(? AS DOUBLE PRECISION)")
-        band = str(conn.scalar(f"SELECT {band_sql}", [money, *band_params]))
+        band = band_for(settings, money)
         the_priority = priority or band
         hours = float(settings.act_sla_hours.get(the_priority, 72.0))
         case_id = int(conn.scalar("SELECT nextval('act_case_seq')"))
