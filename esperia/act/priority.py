@@ -91,7 +91,7 @@ def price_customers(conn: Connection, settings: Settings, as_of: datetime) -> No
 
 
 def band_for(settings: Settings, money: float) -> str:
-    """high / medium / low for one amount (the same cut-offs as :func:`priority_sql`)."""
+    """high / medium / low for one amount (the cut-offs of :func:`priority_sql`)."""
     medium, high = sorted(settings.act_priority_thresholds)[:2]
     return "high" if money >= high else "medium" if money >= medium else "low"
 
