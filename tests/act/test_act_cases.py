@@ -56,9 +56,13 @@ def test_flow_rejects_invalid_moves_and_keeps_history(store, settings):
     full = get_case(store, ADMIN, case["case_id"])
     moves = [(e["old_value"], e["new_value"]) for e in full["history"]
              if e["action"] in ("created", "status")]  # fmt: skip
-    assert moves == [(None, "new"), ("new", "in_progress"),
-                     ("in_progress", "waiting_customer"),
-                     ("waiting_customer", "resolved"), ("resolved", "closed")]  # fmt: skip
+    assert moves == [
+        (None, "new"),
+        ("new", "in_progress"),
+        ("in_progress", "waiting_customer"),
+        ("waiting_customer", "resolved"),
+        ("resolved", "closed"),
+    ]
     assert all(e["actor"] == "tester" for e in full["history"])
     assert full["root_cause"] == "courier_delay" and full["first_response_at"]
     actions = {e["action"] for e in read_audit(store, 50)}
