@@ -34,9 +34,9 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(
+            async def handle_DATA(  # noqa: N802
                 self, server: Any, session: Any, envelope: Any
-            ) -> str:  # noqa: N802
+            ) -> str:
                 sink.messages.append(
                     bytes(envelope.original_content or envelope.content)
                 )
@@ -69,7 +69,7 @@ class WebhookSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 sink.requests.append({"headers": dict(self.headers), "body": body})
