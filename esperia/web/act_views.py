@@ -28,10 +28,11 @@ from esperia.act.cases import (
 )
 from esperia.act.outcomes import recovery_comparison, recovery_outcomes
 from esperia.act.plans import list_plans, root_causes
+from esperia.act.rules import list_rules, parse_rules, rules_to_yaml, save_rules
 from esperia.auth.audit import read_audit
 from esperia.auth.teams import list_teams
 from esperia.auth.users import User, list_users
-from esperia.errors import EsperiaError
+from esperia.errors import EsperiaError, Forbidden
 from esperia.store import Store
 from esperia.web.rendering import flash, render
 from esperia.web.security import require_admin, require_user, verify_csrf
@@ -97,6 +98,38 @@ def outcomes(request: Request, user: CurrentUser, by: str = "team") -> Response:
         "by": grouping,
     }
     return render(request, "act_outcomes.html", context)
+
+
+def _rules_page(
+    request: Request, text: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    store = _store(request)
+    context = {"rules": list_rules(store), "text": text, "error": error}
+    return render(request, "act_rules.html", context, status_code=status_code)
+
+
+@router.get("/cases/rules", response_class=HTMLResponse)
+def rules_page(request: Request, user: CurrentUser) -> Response:
+    _require_analyst(user)
+    rules = list_rules(_store(request))
+    return _rules_page(request, rules_to_yaml(rules) if rules else "")
+
+
+@router.post("/cases/rules", response_class=HTMLResponse)
+def rules_save(request: Request, user: CurrentUser, rules: FormText = "") -> Response:
+    _require_analyst(user)
+    try:
+        parsed = parse_rules(rules, source="rules")
+        save_rules(_store(request), parsed, actor=user.email, replace=True)
+    except EsperiaError as exc:
+        return _rules_page(request, rules, exc.message, exc.status_code)
+    flash(request, "act.saved")
+    return RedirectResponse("/cases/rules", status_code=303)
+
+
+def _require_analyst(user: User) -> None:
+    if user.role not in ("admin", "analyst"):
+        raise Forbidden("only admins and analysts edit rules")
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

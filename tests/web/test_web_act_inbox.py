@@ -134,3 +134,25 @@ def test_inbox_in_the_browser(page, live_server, two_teams, console_errors):
     assert urlsplit(page.url).path == "/cases/outcomes"
     # The only console error is the refused page of the other team (a 403).
     assert len(console_errors) == 1 and "403" in console_errors[0]
+
+
+def test_rules_are_edited_in_the_web_with_clear_errors(admin_web, web, two_teams):
+    path = "/cases/rules"
+    bad = admin_web.post_form(
+        path, {"rules": "- {id: x, on: feedback, when: {nps_at_most: 12}}"},
+        token_from=path,
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "rule 1 (id &#39;x&#39;), field when.nps_at_most" in bad.text
+    good = admin_web.post_form(
+        path, {"rules": "- {id: low, on: feedback, when: {nps_at_most: 6}}"},
+        token_from=path,
+    )  # fmt: skip
+    assert good.status_code == 303
+    assert 'data-rule="low"' in admin_web.client.get(path).text
+
+
+def test_agents_cannot_edit_rules(new_client, two_teams):
+    agent = new_client()
+    agent.login("luca@example.it", PASSWORD)
+    assert agent.client.get("/cases/rules").status_code == 403
