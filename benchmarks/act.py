@@ -40,7 +40,8 @@ def _pandas_triggers(store: Any, as_of: Any) -> tuple[dict[str, set[str]], float
             "AS DOUBLE) AS delivery_hours FROM interactions"
         ).df()
         tps = raw.execute(
-            "SELECT touchpoint_id, stage, promise_metric, promise_target FROM touchpoints"
+            "SELECT touchpoint_id, stage, promise_metric, promise_target "
+            "FROM touchpoints"
         ).df()
         fb = raw.execute("SELECT feedback_id, customer_id, nps FROM feedback").df()
     m = inter.merge(tps, on="touchpoint_id", how="left")
@@ -94,9 +95,11 @@ def run_act_benchmark(customers: int, repeat: int, log: Any) -> dict[str, Any]:
             try:
                 upgrade(store)
                 for kind in KINDS:
-                    import_arrow(store, settings, kind, data.tables[kind],
-                                 source="bench",
-                                 options=ImportOptions(all_or_nothing=True))  # fmt: skip
+                    options = ImportOptions(all_or_nothing=True)
+                    import_arrow(
+                        store, settings, kind, data.tables[kind], source="bench",
+                        options=options,
+                    )  # fmt: skip
                 started = time.perf_counter()
                 result = run_rules(store, settings, rules=rules)
                 esperia_s.append(time.perf_counter() - started)
@@ -112,7 +115,9 @@ def run_act_benchmark(customers: int, repeat: int, log: Any) -> dict[str, Any]:
                     ours.setdefault(str(rule_id), set()).add(str(trigger))
                 theirs, seconds = _pandas_triggers(store, result.as_of)
                 pandas_s.append(seconds)
-                agree = agree and all(ours.get(k, set()) == v for k, v in theirs.items())
+                agree = agree and all(
+                    ours.get(k, set()) == v for k, v in theirs.items()
+                )
                 counts = {
                     "interactions": data.tables["interactions"].num_rows,
                     "feedback": data.tables["feedback"].num_rows,
