@@ -170,6 +170,11 @@ def _parser() -> argparse.ArgumentParser:
         "trace", help="time every SQL statement of an Esperia import (DuckDB)"
     )
     trace.add_argument("--rows", type=int, default=1_000_000)
+    act = sub.add_parser(
+        "act", help="rules engine (close the loop) vs a pandas script, DuckDB"
+    )
+    act.add_argument("--customers", type=int, default=20_000)
+    act.add_argument("--repeat", type=int, default=3)
     pgmerge = sub.add_parser(
         "pgmerge", help="PostgreSQL: the merge statement's forms, EXPLAIN ANALYZE"
     )
@@ -255,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
             payload["http"] = cmd_http(args, cluster)
         if args.command == "trace":
             payload["trace"] = cmd_trace(args)
+        if args.command == "act":
+            from benchmarks.act import run_act_benchmark
+
+            payload["act"] = run_act_benchmark(args.customers, args.repeat, _log)
+            _log(str(payload["act"]))
         if args.command == "pgmerge":
             payload["pgmerge"] = cmd_pgmerge(args, cluster)
         if args.command == "text":

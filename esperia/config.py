@@ -99,11 +99,6 @@ class Settings(BaseSettings):
     )
 
     # --- surveys (esperia.surveys): links, contact rules, public pages, SMTP ---
-    survey_base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Public address of this Esperia, used to build the survey "
-        "links in invitations (https://feedback.example.com).",
-    )
     survey_min_days_between: int = Field(
         default=30,
         ge=0,
@@ -116,21 +111,95 @@ class Settings(BaseSettings):
         description="Requests one IP address may make to the public survey pages "
         "(/s/...) per minute; more get 429.",
     )
-    smtp_host: str | None = Field(
-        default=None, description="SMTP server that sends survey invitations."
+    # --- shared by surveys and close the loop: public address and mail ---------
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of this Esperia, for links in e-mails and "
+        "notifications (survey invitations, cases): https://cx.example.com.",
     )
-    smtp_port: int = Field(default=587, description="Port of the SMTP server.")
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for survey invitations and notifications "
+        "(unset: no e-mail is sent).",
+    )
+    smtp_port: int = Field(
+        default=587, description="SMTP server port (587: submission)."
+    )
     smtp_user: str | None = Field(
         default=None, description="SMTP login (none: send without logging in)."
     )
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
-    smtp_from: str = Field(
-        default="Esperia <noreply@localhost>",
-        description="The From address of survey invitations.",
-    )
     smtp_starttls: bool = Field(
         default=True,
         description="Upgrade the SMTP connection with STARTTLS before logging in.",
+    )
+    smtp_from: str = Field(
+        default="Esperia <noreply@localhost>",
+        description="The From address of e-mails Esperia sends.",
+    )
+    smtp_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for the SMTP server."
+    )
+
+    # --- act: rules, cases, notifications (esperia.act, docs/act.md) ---------
+    act_contact_consent: Literal["consent_marketing", "consent_analytics"] = Field(
+        default="consent_marketing",
+        description="The customer flag that means 'may be contacted': rules open "
+        "no case for a customer whose flag is false or unknown.",
+    )
+    act_rules_on_import: bool = Field(
+        default=True,
+        description="Run the rules after every import of interactions or feedback "
+        "(files, and API batches through the server's background worker).",
+    )
+    act_base_loss_rate: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Fallback money at risk: the share of a customer's last 12 "
+        "months of revenue a bad experience puts at risk.",
+    )
+    act_money_at_risk: str | None = Field(
+        default=None,
+        description="'module:function' computing money at risk per customer "
+        "(see docs/act.md); default: the revenue fallback.",
+    )
+    act_priority_thresholds: list[float] = Field(
+        default=[50.0, 200.0],
+        description="Money at risk (euro) from which a case is medium, then high "
+        "priority.",
+    )
+    act_sla_hours: dict[str, float] = Field(
+        default={"high": 24.0, "medium": 48.0, "low": 72.0},
+        description="Hours to resolve a case, by priority (a rule may override).",
+    )
+    act_default_team: str = Field(
+        default="customer_care",
+        description="Team for cases whose touchpoint names no owner team.",
+    )
+    act_worker: bool = Field(
+        default=True,
+        description="Run the delivery worker (notifications, rules after API "
+        "ingestion) in a background thread of `esperia serve`.",
+    )
+    act_worker_interval_s: float = Field(
+        default=5.0, gt=0, description="Seconds between the worker's rounds."
+    )
+    notify_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Delivery attempts before a message goes to the dead letters.",
+    )
+    notify_backoff_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="First retry delay in seconds; it doubles on every attempt.",
+    )
+    notify_digest_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="For teams on digest: how often their queued notices go out "
+        "as one e-mail.",
     )
 
     @property

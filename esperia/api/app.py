@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from esperia import __version__
+from esperia.act.worker_app import start_worker
 from esperia.workspace import open_workspace
 
 if TYPE_CHECKING:
@@ -25,11 +26,14 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     the_store = store if store is not None else open_workspace(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from esperia.ingest import warm_up
 
         warm_up()
+        worker = start_worker(app, the_store, settings)
         yield
+        if worker is not None:
+            worker.stop()
         if owns_store:
             the_store.close()
 

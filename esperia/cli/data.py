@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from esperia.act.hooks import after_import
 from esperia.cli.app import app, print_json, state
 from esperia.config import Settings
 from esperia.errors import InvalidInput
@@ -99,12 +100,16 @@ def import_command(
             summary = import_file(store, settings, kind, file, options)
         else:
             summary = _with_progress(store, settings, kind, file, options)
+        stored = summary.loaded + summary.updated
+        run = after_import(store, settings, kind, stored, source="import")
     finally:
         store.close()
     if as_json:
         print_json(summary.to_dict())
     else:
         _print_summary(summary)
+        if run is not None:
+            typer.echo(f"rules: {run.created} cases opened")
     if summary.rejected and summary.loaded == 0 and summary.duplicates == 0:
         raise typer.Exit(3)
 

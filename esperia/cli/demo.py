@@ -61,6 +61,8 @@ def demo(
         counts = ", ".join(f"{n:,} {k}" for k, n in result.counts.items())
         state_word = "reused" if result.reused else f"built in {result.seconds:.1f}s"
         typer.echo(f"Demo workspace {result.workspace} {state_word}: {counts}")
+        if result.cases:
+            typer.echo(f"Rules opened {result.cases:,} recovery cases (see /cases)")
     if serve:
         settings = load_settings(result.workspace)
         run_server(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from esperia.act.demo_step import demo_rules
 from esperia.config import DATABASE_FILE, SETTINGS_FILE, load_settings
 from esperia.errors import InvalidInput, WorkspaceError
 from esperia.ingest import ImportOptions, import_arrow
@@ -43,6 +44,8 @@ class DemoResult:
     counts: dict[str, int] = field(default_factory=dict)
     admin_email: str = ""
     admin_password: str = ""
+    #: Recovery cases the example rules opened (esperia.act).
+    cases: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -140,6 +143,8 @@ def build_demo(
             counts[kind] = summary.loaded
         step("storing the example surveys", 0.98)
         import_examples(store, actor="demo")
+        step("opening recovery cases", 0.985)
+        cases = demo_rules(store, settings)
     finally:
         store.close()
     truth = dict(data.ground_truth)
@@ -154,7 +159,7 @@ def build_demo(
     return DemoResult(
         workspace=folder, customers=customers, seed=seed, reused=False,
         seconds=time.perf_counter() - started, counts=counts,
-        admin_email=settings.admin_email, admin_password=password,
+        admin_email=settings.admin_email, admin_password=password, cases=cases,
     )  # fmt: skip
 
 

@@ -284,6 +284,166 @@ CREATE INDEX survey_invitations_survey ON survey_invitations (survey_id);
 CREATE INDEX survey_invitations_customer ON survey_invitations (customer_id)
 """
 
+# Close the loop (esperia.act): rules and what they matched, recovery cases with
+# their history, teams, the notification outbox, webhook subscriptions, action
+# plans on touchpoints and follow-up requests. Small transactional tables, so
+# they carry keys on both engines.
+_ACT = """
+CREATE SEQUENCE act_case_seq START 1;
+CREATE SEQUENCE act_event_seq START 1;
+CREATE SEQUENCE act_run_seq START 1;
+CREATE SEQUENCE act_outbox_seq START 1;
+CREATE SEQUENCE act_webhook_seq START 1;
+CREATE SEQUENCE act_plan_seq START 1;
+
+CREATE TABLE act_rules (
+    rule_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    event TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL DEFAULT TRUE,
+    updated_by TEXT,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE act_rule_runs (
+    run_id BIGINT PRIMARY KEY,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    started_by TEXT NOT NULL,
+    as_of TIMESTAMPTZ,
+    matched BIGINT NOT NULL DEFAULT 0,
+    created BIGINT NOT NULL DEFAULT 0,
+    suppressed BIGINT NOT NULL DEFAULT 0,
+    notices TEXT
+);
+
+CREATE TABLE act_rule_hits (
+    rule_id TEXT NOT NULL,
+    trigger_kind TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    customer_id TEXT,
+    touchpoint_id TEXT,
+    triggered_at TIMESTAMPTZ,
+    outcome TEXT NOT NULL,
+    case_id BIGINT,
+    run_id BIGINT NOT NULL,
+    value_band TEXT,
+    PRIMARY KEY (rule_id, trigger_kind, trigger_id)
+);
+
+CREATE TABLE act_teams (
+    team TEXT PRIMARY KEY,
+    name TEXT,
+    email TEXT,
+    digest BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE act_team_members (
+    team TEXT NOT NULL,
+    email TEXT NOT NULL,
+    PRIMARY KEY (team, email)
+);
+
+CREATE TABLE act_cases (
+    case_id BIGINT PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    origin TEXT NOT NULL,
+    rule_id TEXT,
+    customer_id TEXT NOT NULL,
+    trigger_kind TEXT,
+    trigger_id TEXT,
+    feedback_id TEXT,
+    interaction_id TEXT,
+    touchpoint_id TEXT,
+    triggered_at TIMESTAMPTZ,
+    reason TEXT NOT NULL,
+    detail TEXT,
+    priority TEXT NOT NULL,
+    money_at_risk DOUBLE PRECISION,
+    value_band TEXT,
+    team TEXT NOT NULL,
+    owner TEXT,
+    status TEXT NOT NULL,
+    due_at TIMESTAMPTZ NOT NULL,
+    first_response_at TIMESTAMPTZ,
+    resolved_at TIMESTAMPTZ,
+    closed_at TIMESTAMPTZ,
+    root_cause TEXT,
+    resolution TEXT
+);
+
+CREATE TABLE act_case_events (
+    event_id BIGINT PRIMARY KEY,
+    case_id BIGINT NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    field TEXT,
+    old_value TEXT,
+    new_value TEXT,
+    note TEXT
+);
+
+CREATE TABLE act_outbox (
+    message_id BIGINT PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    event TEXT NOT NULL,
+    subject TEXT,
+    body TEXT NOT NULL,
+    dedup_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    last_error TEXT,
+    sent_at TIMESTAMPTZ,
+    digest_of BIGINT
+);
+
+CREATE TABLE act_webhooks (
+    webhook_id BIGINT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    events TEXT NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE act_action_plans (
+    plan_id BIGINT PRIMARY KEY,
+    touchpoint_id TEXT NOT NULL,
+    root_cause TEXT NOT NULL,
+    title TEXT NOT NULL,
+    owner TEXT,
+    due_at TIMESTAMPTZ,
+    expected_effect TEXT,
+    metric TEXT NOT NULL,
+    status TEXT NOT NULL,
+    fixed_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by TEXT
+);
+
+CREATE TABLE act_followups (
+    case_id BIGINT PRIMARY KEY,
+    requested_at TIMESTAMPTZ NOT NULL,
+    requested_by TEXT NOT NULL,
+    link TEXT,
+    status TEXT NOT NULL
+)
+"""
+
+_ACT_PG_INDEXES = """
+CREATE INDEX act_cases_customer ON act_cases (customer_id);
+CREATE INDEX act_cases_team_status ON act_cases (team, status);
+CREATE INDEX act_case_events_case ON act_case_events (case_id);
+CREATE INDEX act_outbox_due ON act_outbox (status, next_attempt_at)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -295,6 +455,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
+    Migration(10, "close the loop: rules, cases, outbox", _ACT, _ACT_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
 )
 

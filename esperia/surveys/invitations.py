@@ -71,7 +71,7 @@ def new_token() -> str:
 
 
 def invitation_link(settings: Settings, token: str) -> str:
-    return f"{settings.survey_base_url.rstrip('/')}/s/{token}"
+    return f"{settings.public_url.rstrip('/')}/s/{token}"
 
 
 def _sampled(seed: int, survey_id: str, interaction_id: str, share: float) -> bool:

@@ -68,7 +68,9 @@ def _connect(settings: Settings) -> smtplib.SMTP:
             "export the invitations as CSV for a mailing tool"
         )
     try:
-        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30)
+        client = smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+        )
         if settings.smtp_starttls:
             client.starttls(context=ssl.create_default_context())
         if settings.smtp_user:

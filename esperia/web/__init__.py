@@ -34,6 +34,7 @@ _STATIC = Path(__file__).resolve().parent / "static"
 
 def install_web(app: FastAPI) -> None:
     """Add the dashboard to ``app`` (whose state holds ``settings`` and ``store``)."""
+    from esperia.web.act_views import router as act_router
     from esperia.web.surveys_views import router as surveys_router
     from esperia.web.views import router
     from esperia.workspace import secret_key
@@ -52,6 +53,7 @@ def install_web(app: FastAPI) -> None:
     app.add_api_route(PLOTLY_URL, _plotly_js, methods=["GET"], include_in_schema=False)
     app.include_router(router)
     app.include_router(surveys_router)
+    app.include_router(act_router)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)

@@ -91,6 +91,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/", "nav.overview", False),
     ("/imports", "nav.imports", False),
     ("/surveys", "nav.surveys", False),
+    ("/cases", "nav.cases", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )

@@ -322,7 +322,7 @@ def survey_page(request: Request, survey_id: str, user: CurrentUser) -> Response
     }
     settings = request.app.state.settings
     open_url = (
-        f"{settings.survey_base_url.rstrip('/')}/s/open/{survey.id}"
+        f"{settings.public_url.rstrip('/')}/s/open/{survey.id}"
         if survey.open_link
         else None
     )
@@ -401,7 +401,7 @@ def open_qr(request: Request, survey_id: str, user: CurrentUser) -> Response:
     survey = get_survey(_store(request), survey_id)
     if not survey.open_link:
         raise InvalidInput("this survey has no open link")
-    base = request.app.state.settings.survey_base_url.rstrip("/")
+    base = request.app.state.settings.public_url.rstrip("/")
     return _svg(qr_svg(f"{base}/s/open/{survey.id}"))
 
 

@@ -65,7 +65,7 @@ def _mail_settings(settings, port):
             "smtp_port": port,
             "smtp_starttls": False,
             "smtp_from": "Libreria Esperia <ciao@libreria.example>",
-            "survey_base_url": "https://feedback.libreria.example/",
+            "public_url": "https://feedback.libreria.example/",
         }
     )
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from esperia.api.routes import ingest, keys, read, surveys
+from esperia.api.routes import act, ingest, keys, read, surveys
 
 __all__ = ["router"]
 
@@ -11,3 +11,4 @@ router.include_router(read.router)
 router.include_router(ingest.router)
 router.include_router(keys.router)
 router.include_router(surveys.router)
+router.include_router(act.router)

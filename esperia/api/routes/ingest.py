@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from esperia.act.worker_app import signal_rules
 from esperia.api.deps import IngestAccess, SettingsDep, StoreDep
 from esperia.api.limits import check_items, parse_json_array, read_body_limited
 from esperia.api.schemas import ErrorResponse, ImportResult, batch_request_body
@@ -152,9 +153,11 @@ def _endpoint(kind: str) -> Endpoint:
             unknown_references=unknown_references,
         )
         source = f"api:{principal.name}"
-        return await run_in_threadpool(
+        answer = await run_in_threadpool(
             ingest_batch, store, settings, kind, body, options, source
         )
+        signal_rules(request.app, settings, kind, answer["loaded"] + answer["updated"])
+        return answer
 
     ingest.__name__ = f"ingest_{kind}"
     ingest.__doc__ = (
