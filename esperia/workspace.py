@@ -9,7 +9,7 @@ from pathlib import Path
 from esperia.config import DATABASE_FILE, SETTINGS_FILE, Settings, load_settings
 from esperia.errors import WorkspaceError
 from esperia.store import Store, open_store, upgrade
-from esperia.store.migrations import MIGRATIONS, current_version
+from esperia.store.migrations import pending
 
 __all__ = ["InitResult", "init_workspace", "open_workspace", "secret_key"]
 
@@ -79,12 +79,12 @@ def open_workspace(settings: Settings) -> Store:
             f"{settings.workspace}` (or `esperia demo`) first, or set ESPERIA_WORKSPACE"
         )
     store = open_store(settings)
-    version = current_version(store)
-    newest = MIGRATIONS[-1].version
-    if version < newest:
+    missing = [m.version for m in pending(store)]
+    if missing:
         store.close()
         raise WorkspaceError(
-            f"the database schema is at version {version} and this Esperia needs "
-            f"{newest}: run `esperia db upgrade`"
+            "the database schema lacks migration(s) "
+            f"{', '.join(str(v) for v in missing)} that this Esperia needs: "
+            "run `esperia db upgrade`"
         )
     return store

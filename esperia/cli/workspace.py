@@ -12,7 +12,7 @@ from rich.table import Table
 from esperia.cli.app import app, print_json, state
 from esperia.status import workspace_status
 from esperia.store import open_store
-from esperia.store.migrations import MIGRATIONS, current_version, upgrade
+from esperia.store.migrations import MIGRATIONS, current_version, pending, upgrade
 from esperia.workspace import init_workspace, open_workspace
 
 db_app = typer.Typer(
@@ -99,12 +99,19 @@ def db_version(
     store = open_store(state().settings())
     try:
         version = current_version(store)
+        missing = [m.version for m in pending(store)]
     finally:
         store.close()
     newest = MIGRATIONS[-1].version
     if as_json:
         print_json(
-            {"version": version, "newest": newest, "up_to_date": version >= newest}
+            {
+                "version": version,
+                "newest": newest,
+                "missing": missing,
+                "up_to_date": not missing,
+            }
         )
         return
-    typer.echo(f"schema version {version} (newest {newest})")
+    behind = f"; missing {', '.join(map(str, missing))}" if missing else ""
+    typer.echo(f"schema version {version} (newest {newest}{behind})")

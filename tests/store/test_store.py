@@ -343,3 +343,29 @@ def test_browser_fixture_renders_and_records_console_errors(
     assert len(console_errors) == 2
     assert "planted error" in console_errors[0]
     assert "undefinedCall" in console_errors[1]
+
+
+def test_a_missing_middle_migration_is_found_and_applied(store: Store) -> None:
+    """Features own version numbers: a workspace lacking an older one gets it."""
+    with store.connect() as conn:
+        conn.execute("DROP TABLE feedback_items")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 7")
+    assert [m.version for m in pending(store)] == [7]
+    assert current_version(store) == MIGRATIONS[-1].version
+    assert [m.version for m in upgrade(store)] == [7]
+    assert pending(store) == []
+    assert "feedback_items" in _tables(store)
+
+
+def test_open_workspace_refuses_a_schema_missing_a_migration(tmp_path: Path) -> None:
+    from esperia.errors import WorkspaceError
+    from esperia.workspace import init_workspace, open_workspace
+
+    result = init_workspace(tmp_path / "ws")
+    settings = load_settings(result.workspace)
+    store = open_workspace(settings)
+    with store.connect() as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE version = 4")
+    store.close()
+    with pytest.raises(WorkspaceError, match=r"lacks migration\(s\) 4"):
+        open_workspace(settings)
