@@ -6,6 +6,8 @@ from esperia.cli import (  # noqa: F401
     demo,
     keys,
     serve,
+    text,
+    text_enrich,
     users,
     workspace,
 )
