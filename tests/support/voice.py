@@ -39,7 +39,9 @@ class KeywordAnalyzer:
             for word, (aspect, level, modules) in _ASPECTS.items():
                 if word in sentence.lower():
                     mentions.append(
-                        AspectMention(aspect, i, score, _polarity(score), modules, level)
+                        AspectMention(
+                            aspect, i, score, _polarity(score), modules, level
+                        )
                     )
         total = _score(text)
         modules: dict[str, float] = {}
