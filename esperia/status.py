@@ -45,9 +45,11 @@ def latest_feedback(store: Store, limit: int = 10) -> list[dict[str, Any]]:
         rows = conn.fetch_dicts(
             "SELECT f.feedback_id, f.received_at, f.source, f.customer_id, "
             "f.touchpoint_id, t.name AS touchpoint, f.nps, f.csat, f.ces, f.rating, "
-            "f.text, f.language "
+            "coalesce(x.text_redacted, f.text) AS text, f.language "
             "FROM feedback f LEFT JOIN touchpoints t "
             "ON t.touchpoint_id = f.touchpoint_id "
+            # Analysed text is shown redacted, whatever text_keep_original says.
+            "LEFT JOIN feedback_text x ON x.feedback_id = f.feedback_id "
             "ORDER BY f.received_at DESC, f.feedback_id LIMIT ?",
             (int(limit),),
         )
