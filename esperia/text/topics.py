@@ -16,6 +16,7 @@ hundred comments and is a prompt to read the examples, not a verdict.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -159,6 +160,7 @@ def emerging_topics(
 ) -> TopicsResult:
     """Find up to ``topics`` themes in the newest ``max_comments`` comments."""
     from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if not 1 <= topics <= 30:
@@ -186,8 +188,13 @@ def emerging_topics(
     k = min(topics, matrix.shape[1], len(keep) // 10)
     if k < 1:
         return TopicsResult(scope, len(rows), [], note="no_shared_vocabulary")
-    model = NMF(n_components=k, init="nndsvd", random_state=seed, max_iter=400)
-    weights = model.fit_transform(matrix)
+    model = NMF(
+        n_components=k, init="nndsvd", random_state=seed, max_iter=500, tol=1e-3
+    )
+    with warnings.catch_warnings():
+        # Topics need the ranking of terms, not a fully converged factorisation.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weights = model.fit_transform(matrix)
     terms = vectorizer.get_feature_names_out()
     best = weights.argmax(axis=1)
     strength = weights.max(axis=1)
