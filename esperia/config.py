@@ -90,6 +90,13 @@ class Settings(BaseSettings):
         default=8 * 3600, description="How long a web login lasts, in seconds."
     )
 
+    # -- text analytics (issue 3, engine) --
+    text_languages: list[str] = Field(
+        default=["it", "en"],
+        description="Languages text analysis detects and scores (each needs a "
+        "lexicon folder, packaged or in <workspace>/text/<code>/); others are "
+        "reported as unknown.",
+
     # --- voice of the customer (enrichment, topics, the /voice page) ---
     text_enrich_on_import: bool = Field(
         default=True,
