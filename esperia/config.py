@@ -96,6 +96,7 @@ class Settings(BaseSettings):
         description="Languages text analysis detects and scores (each needs a "
         "lexicon folder, packaged or in <workspace>/text/<code>/); others are "
         "reported as unknown.",
+    )
 
     # --- voice of the customer (enrichment, topics, the /voice page) ---
     text_enrich_on_import: bool = Field(
