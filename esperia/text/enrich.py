@@ -9,10 +9,11 @@ tables into temporary tables (DuckDB's Arrow scan, PostgreSQL's COPY) and reach
 whatever an earlier run stored for the same feedback, so a rerun never
 duplicates rows.
 
-Unless ``text_keep_original`` is on, the same transaction replaces
-``feedback.text`` with the redacted text wherever they differ: after
-enrichment the store keeps no e-mail address, phone number, IBAN, fiscal code
-or card number a customer wrote.
+Unless ``text_keep_original`` is on, the same transaction masks the personal
+data in ``feedback.text`` itself (:func:`esperia.text.redact.redact` on the
+original, so its layout stays): after enrichment the store keeps no e-mail
+address, phone number, IBAN, fiscal code, card number or street address a
+customer wrote.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from esperia.config import Settings
 from esperia.errors import InvalidInput
 from esperia.store.database import Connection, Store
 from esperia.text.model import Analyzer, TextAnalysis
+from esperia.text.redact import redact
 
 __all__ = [
     "EnrichSummary",
@@ -72,9 +74,9 @@ class EnrichSummary:
 
 def default_analyzer(settings: Settings) -> Analyzer:
     """The workspace's analyzer: Esperia's own offline engine."""
-    from esperia.text.engine import analyzer_for
+    from esperia.text.analyzer import get_analyzer
 
-    return analyzer_for(settings)
+    return get_analyzer(settings)
 
 
 def _where(mode: Mode, import_id: int | None) -> tuple[str, list[Any]]:
@@ -144,7 +146,7 @@ def enrich_feedback(
     summary = EnrichSummary(analyzer=engine.name, mode=mode)
     where, params = _where(mode, import_id)
     params += _mode_params(mode, engine.name)
-    languages = set(settings.languages)
+    languages = set(settings.text_languages)
     with store.connect() as conn:
         summary.pending = int(
             conn.scalar(f"SELECT count(*) FROM feedback f WHERE {where}", params)
@@ -308,17 +310,26 @@ def _store_batch(
         temp = f"_enrich_{table.removeprefix('feedback_')}"
         conn.load_arrow(temp, data)
         conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp}")
-    redacted = sum(
-        1 for r, original in zip(results, originals, strict=True)
-        if r.text_redacted != original
-    )  # fmt: skip
-    if redacted and not keep_original:
-        conn.execute(
-            "UPDATE feedback SET text = e.text_redacted FROM _enrich_text e "
-            "WHERE feedback.feedback_id = e.feedback_id "
-            "AND feedback.text <> e.text_redacted"
-        )
-    return {
-        "redacted": 0 if keep_original else redacted,
-        "aspects": tables["feedback_aspects"].num_rows,
-    }
+    redacted = 0
+    if not keep_original:
+        # The original with only personal data masked: its layout (markup, line
+        # breaks) stays as imported; the analysis's cleaned text is elsewhere.
+        masked = [(fid, redact(text)) for fid, text in zip(ids, originals, strict=True)]
+        changed = [(fid, text) for (fid, text), original in
+                   zip(masked, originals, strict=True) if text != original]  # fmt: skip
+        redacted = len(changed)
+        if changed:
+            conn.load_arrow(
+                "_enrich_masked",
+                pa.table(
+                    {
+                        "feedback_id": pa.array([c[0] for c in changed], pa.string()),
+                        "text": pa.array([c[1] for c in changed], pa.string()),
+                    }
+                ),
+            )
+            conn.execute(
+                "UPDATE feedback SET text = m.text FROM _enrich_masked m "
+                "WHERE feedback.feedback_id = m.feedback_id"
+            )
+    return {"redacted": redacted, "aspects": tables["feedback_aspects"].num_rows}

@@ -171,7 +171,9 @@ def emerging_topics(
         raise InvalidInput(f"max_comments must be at least {MIN_COMMENTS}")
     filters = filters or VoiceFilters()
     rows = _comments(store, filters, scope, max_comments)
-    stops = {lang: stop_words(lang, settings.workspace) for lang in settings.languages}
+    stops = {
+        lang: stop_words(lang, settings.workspace) for lang in settings.text_languages
+    }
     docs = [" ".join(lemma_tokens(r["text"] or "", r["language"], stops)) for r in rows]
     keep = [i for i, d in enumerate(docs) if d]
     if len(keep) < MIN_COMMENTS:

@@ -75,7 +75,7 @@ def test_enrich_stores_every_table_once(store, settings):
     assert ("fb000", "think", 0.5) in modules and ("fb001", "act", -1.0) in modules
     assert emotions == [("fb001", "anger", 0.6), ("fb005", "joy", 0.8)]
     # text_keep_original is off by default: the stored original is redacted too.
-    assert text == "Good price. Bad staff, write me at [email]"
+    assert text == "Good price. Bad staff, write me at [EMAIL]"
 
 
 def test_rerun_adds_nothing_and_force_replaces(store, settings):

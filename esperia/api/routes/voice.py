@@ -154,10 +154,9 @@ def analyze_texts(settings: Settings, body: bytes) -> dict[str, Any]:
         )
     texts = data["texts"]
     language = data.get("language") or "auto"
-    if language != "auto" and language not in settings.languages:
-        raise InvalidInput(
-            f"language {language!r}: auto or one of {', '.join(settings.languages)}"
-        )
+    known = settings.text_languages
+    if language != "auto" and language not in known:
+        raise InvalidInput(f"language {language!r}: auto or one of {', '.join(known)}")
     if len(texts) > settings.text_analyze_max_texts:
         raise PayloadTooLarge(
             f"{len(texts):,} texts; at most {settings.text_analyze_max_texts:,} "
