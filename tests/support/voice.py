@@ -11,7 +11,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from esperia.ingest import import_records
+from esperia.text.enrich import enrich_feedback
 from esperia.text.model import AspectMention, TextAnalysis
+
+#: An e-mail address some seeded comments carry; no page may show it.
+PII = "giulia.bianchi@example.com"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _ASPECTS = {
@@ -85,3 +90,34 @@ def feedback_rows(texts: Sequence[str | None], **extra: Any) -> list[dict[str, A
         }
         for i, text in enumerate(texts)
     ]
+
+
+def seed_voice(store: Any, settings: Any) -> None:
+    """Two touchpoints and a dozen comments, enriched by the keyword engine."""
+    quiet = settings.model_copy(update={"text_enrich_on_import": False})
+    import_records(
+        store, quiet, "touchpoints",
+        [
+            {"touchpoint_id": "shop", "name": "Negozio Roma", "channel": "store",
+             "stage": "purchase"},
+            {"touchpoint_id": "chat", "name": "Chat assistenza", "channel": "chat",
+             "stage": "service"},
+        ],
+    )  # fmt: skip
+    texts = [
+        ("shop", "Good price. Good staff"),
+        ("shop", "Bad price"),
+        ("shop", "Good price, good"),
+        ("chat", "Bad wait. Bad wait"),
+        ("chat", f"Bad wait, write to {PII}"),
+        ("chat", "Good staff"),
+    ] * 2
+    import_records(
+        store, quiet, "feedback",
+        [
+            {"feedback_id": f"w{i}", "received_at": f"2025-02-{i + 1:02d}T09:00:00",
+             "source": "review", "touchpoint_id": tp, "text": text}
+            for i, (tp, text) in enumerate(texts)
+        ],
+    )  # fmt: skip
+    enrich_feedback(store, quiet, KeywordAnalyzer())

@@ -3,44 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from support.voice import KeywordAnalyzer
+from support.voice import PII, KeywordAnalyzer, seed_voice
 
 from esperia.ingest import import_records
 from esperia.text.enrich import enrich_feedback
 
-PII = "giulia.bianchi@example.com"
-
 
 @pytest.fixture
 def voiced(workspace_settings, workspace_store):
-    """Two touchpoints and a dozen comments, enriched by the keyword engine."""
-    settings = workspace_settings.model_copy(update={"text_enrich_on_import": False})
-    import_records(
-        workspace_store, settings, "touchpoints",
-        [
-            {"touchpoint_id": "shop", "name": "Negozio Roma", "channel": "store",
-             "stage": "purchase"},
-            {"touchpoint_id": "chat", "name": "Chat assistenza", "channel": "chat",
-             "stage": "service"},
-        ],
-    )  # fmt: skip
-    texts = [
-        ("shop", "Good price. Good staff"),
-        ("shop", "Bad price"),
-        ("shop", "Good price, good"),
-        ("chat", "Bad wait. Bad wait"),
-        ("chat", f"Bad wait, write to {PII}"),
-        ("chat", "Good staff"),
-    ] * 2
-    import_records(
-        workspace_store, settings, "feedback",
-        [
-            {"feedback_id": f"w{i}", "received_at": f"2025-02-{i + 1:02d}T09:00:00",
-             "source": "review", "touchpoint_id": tp, "text": text}
-            for i, (tp, text) in enumerate(texts)
-        ],
-    )  # fmt: skip
-    enrich_feedback(workspace_store, settings, KeywordAnalyzer())
+    seed_voice(workspace_store, workspace_settings)
     return workspace_store
 
 
