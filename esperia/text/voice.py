@@ -77,7 +77,9 @@ class VoiceFilters:
     @classmethod
     def parse(cls, **values: Any) -> VoiceFilters:
         """Filters from strings (query parameters, CLI options); blanks ignored."""
-        clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+        clean: dict[str, Any] = {
+            k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()
+        }
         clean = {k: v for k, v in clean.items() if v not in (None, "")}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(clean) - known)
