@@ -52,7 +52,7 @@ def test_overview_lists_redacted_text(admin_web, workspace_settings, voiced):
         stored = conn.scalar("SELECT text FROM feedback WHERE feedback_id = 'late'")
     assert PII in stored  # kept, as asked
     page = admin_web.client.get("/")
-    assert "Bad wait, mail [email]" in page.text
+    assert "Bad wait, mail [EMAIL]" in page.text
     assert PII not in page.text
 
 
