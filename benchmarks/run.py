@@ -192,6 +192,12 @@ def _parser() -> argparse.ArgumentParser:
         "pgmerge", help="PostgreSQL: the merge statement's forms, EXPLAIN ANALYZE"
     )
     pgmerge.add_argument("--rows", type=int, default=1_000_000)
+    text = sub.add_parser(
+        "text", help="text analytics: quality on real corpora, speed vs vaderSentiment"
+    )
+    text.add_argument(
+        "--copies", type=int, default=10, help="copies of the UCI sentences to time"
+    )
     trace.add_argument("--format", default="all", help="parquet, csv or all")
     trace.add_argument("--top", type=int, default=12, help="statements to show")
     trace.add_argument(
@@ -280,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
             payload["pgmerge"] = cmd_pgmerge(args, cluster)
         if args.command == "enrich":
             payload["enrich"] = cmd_enrich(args, cluster)
+        if args.command == "text":
+            from benchmarks.text import run as run_text
+
+            payload["text"] = run_text(args.copies)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

@@ -64,8 +64,9 @@ CHANNELS: tuple[str, ...] = (
 #: Schmitt's strategic experiential modules.
 MODULES: tuple[str, ...] = ("sense", "feel", "think", "act", "relate")
 
-#: The CX pyramid, bottom first: a level counts only when those below it hold.
-PYRAMID_LEVELS: tuple[str, ...] = ("needs_met", "ease", "enjoyment")
+#: The CX pyramid, bottom first (``needs`` = needs met): a level counts only when
+#: those below it hold.
+PYRAMID_LEVELS: tuple[str, ...] = ("needs", "ease", "enjoyment")
 
 #: The value chain, from what the customer expects to what the relationship yields.
 VALUE_ELEMENTS: tuple[str, ...] = (

@@ -18,7 +18,6 @@ UNKNOWN = "unknown"
 MIN_WORDS = 3
 MIN_VOTES = 2
 CLEAR_RATIO = 3.0
-MIXED_RATIO = 1.5
 LINGUA_CHARS = 600
 
 
@@ -81,8 +80,8 @@ class LanguageDetector:
         second = ranked[1] if len(ranked) > 1 else 0
         if ranked[0] >= MIN_VOTES and ranked[0] >= CLEAR_RATIO * max(second, 0.5):
             return best, True
-        if second >= MIN_VOTES and ranked[0] < MIXED_RATIO * second:
-            return UNKNOWN, True  # mixed: both languages vote alike
+        if second >= MIN_VOTES:
+            return UNKNOWN, True  # mixed: two languages both vote clearly
         return None, True
 
     def detect(

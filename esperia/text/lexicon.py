@@ -74,7 +74,12 @@ class LanguageData:
     contrast: list[str] = field(default_factory=list)
     concessive: list[str] = field(default_factory=list)
     irony: list[str] = field(default_factory=list)
+    suggestion: list[str] = field(default_factory=list)
     stopwords: list[str] = field(default_factory=list)
+    #: "un"+"helpful": a known positive word behind one of these turns negative
+    opposite_prefixes: list[str] = field(default_factory=list)
+    #: "point"+"less", "flaw"+"less": the word means the opposite of its stem
+    privative_suffixes: list[str] = field(default_factory=list)
     emotions: dict[str, list[str]] = field(default_factory=dict)
     aspects: dict[str, list[str]] = field(default_factory=dict)
     modules: dict[str, list[str]] = field(default_factory=dict)
@@ -177,7 +182,14 @@ def load_language(code: str, workspace: Path | None = None) -> LanguageData:
         contrast=_terms(mods.get("contrast"), f"{where} contrast"),
         concessive=_terms(mods.get("concessive"), f"{where} concessive"),
         irony=_terms(mods.get("irony"), f"{where} irony"),
+        suggestion=_terms(mods.get("suggestion"), f"{where} suggestion"),
         stopwords=_terms(mods.get("stopwords"), f"{where} stopwords"),
+        opposite_prefixes=_terms(
+            mods.get("opposite_prefixes"), f"{where} opposite_prefixes"
+        ),
+        privative_suffixes=_terms(
+            mods.get("privative_suffixes"), f"{where} privative_suffixes"
+        ),
         emotions={
             k: _terms(v, f"{where} emotions.{k}") for k, v in merged["emotions"].items()
         },

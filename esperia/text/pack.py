@@ -25,6 +25,7 @@ PLAIN, NEGATOR, INTENSIFIER, CONTRAST, CONCESSIVE, IRONY, END, BREAK = range(8)
 
 _CACHE_LIMIT = 400_000
 _MIN_PREFIX = 3
+_MIN_STEM = 4
 _LEMMA_LANGS = {"it", "en", "es", "fr", "de", "pt", "nl"}
 
 
@@ -84,6 +85,8 @@ class Pack:
         self.phrases: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
         self.base: dict[str, Entry] = {}
         self.stopwords: frozenset[str] = frozenset()
+        self.opposite_prefixes: tuple[str, ...] = ()
+        self.privative_suffixes: tuple[str, ...] = ()
         self._drafts: dict[str, _Draft] = {}
         self._prefix_drafts: dict[str, _Draft] = {}
         self._phrase_drafts: dict[tuple[str, ...], _Draft] = {}
@@ -117,10 +120,14 @@ class Pack:
             setattr(draft, kind, _add(getattr(draft, kind), tag))
 
     def finish(self) -> None:
-        for key, draft in self._drafts.items():
-            self.base[key] = draft.entry(False)
         for key, draft in self._prefix_drafts.items():
             self.prefixes[key] = draft.entry(False)
+        # A word or longer prefix inherits what shorter prefixes say about it
+        # ("comodo" tagged as an act cue keeps the valence of "comod*").
+        for key in sorted(self.prefixes, key=len):
+            self.prefixes[key] = self._inherit(key, self.prefixes[key], len(key) - 1)
+        for key, draft in self._drafts.items():
+            self.base[key] = self._inherit(key, draft.entry(False), len(key))
         for parts, draft in self._phrase_drafts.items():
             negated = draft.role != NEGATOR and any(p in self._negators for p in parts)
             self.phrases.setdefault(parts[0], []).append((parts, draft.entry(negated)))
@@ -170,8 +177,37 @@ class Pack:
         if self.code in _LEMMA_LANGS and token.isalpha():
             lemma = simplemma.lemmatize(token, lang=self.code)
             if lemma != token:
-                return self._word(lemma)
+                entry = self._word(lemma)
+                if entry is not None:
+                    return entry
+        return self._affixed(token)
+
+    def _affixed(self, token: str) -> Entry | None:
+        """Opposites by derivation: "unhelpful", "dishonest", "pointless".
+
+        Only stems with a valence count, so "unit", "display" or "wireless"
+        stay neutral; a derived opposite is a little weaker than its stem.
+        """
+        for prefix in self.opposite_prefixes:
+            stem = token[len(prefix) :]
+            if token.startswith(prefix) and len(stem) >= _MIN_STEM:
+                base = self._word(stem)
+                if base is not None and base.valence > 0 and base.role == PLAIN:
+                    return Entry(valence=-0.9 * base.valence, aspects=base.aspects)
+        for suffix in self.privative_suffixes:
+            stem = token[: -len(suffix)]
+            if token.endswith(suffix) and len(stem) >= _MIN_PREFIX:
+                base = self.base.get(stem)
+                if base is not None and base.valence and base.role == PLAIN:
+                    return Entry(valence=-0.9 * base.valence, aspects=base.aspects)
         return None
+
+    def _inherit(self, word: str, entry: Entry, longest: int) -> Entry:
+        for end in range(min(longest, len(word)), _MIN_PREFIX - 1, -1):
+            parent = self.prefixes.get(word[:end])
+            if parent is not None:
+                return _combine(entry, parent)
+        return entry
 
     def _word(self, word: str) -> Entry | None:
         entry = self.base.get(word)
@@ -184,6 +220,19 @@ class Pack:
         return None
 
 
+def _combine(own: Entry, parent: Entry) -> Entry:
+    """``own`` completed by a shorter prefix's entry: own values win, tags join."""
+    return Entry(
+        own.valence or parent.valence,
+        own.role if own.role != PLAIN else parent.role,
+        own.mult if own.role != PLAIN else parent.mult,
+        tuple(dict.fromkeys(own.emotions + parent.emotions)),
+        tuple(dict.fromkeys(own.aspects + parent.aspects)),
+        tuple(dict.fromkeys(own.modules + parent.modules)),
+        own.self_negated,
+    )
+
+
 def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
     """Compile one language's merged lexicon data."""
     pack = Pack(data.code)
@@ -194,6 +243,7 @@ def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
     pack.add_role(data.contrast, CONTRAST)
     pack.add_role(data.concessive, CONCESSIVE)
     pack.add_role(data.irony, IRONY)
+    pack.add_role(data.suggestion, IRONY)  # "could be friendlier": not praise
     for emotion, terms in data.emotions.items():
         pack.add_tag(terms, "emotions", emotion)
     for aspect, terms in data.aspects.items():
@@ -208,5 +258,7 @@ def build_pack(data: LanguageData, taxonomy: Taxonomy) -> Pack:
         if spec.get("irony"):
             draft.role = IRONY
     pack.stopwords = frozenset(data.stopwords)
+    pack.opposite_prefixes = tuple(p.lower() for p in data.opposite_prefixes)
+    pack.privative_suffixes = tuple(s.lower() for s in data.privative_suffixes)
     pack.finish()
     return pack

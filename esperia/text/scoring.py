@@ -23,6 +23,7 @@ from esperia.text.pack import (
     INTENSIFIER,
     IRONY,
     NEGATOR,
+    PLAIN,
     Pack,
 )
 
@@ -37,6 +38,9 @@ EXCLAIM = 0.25
 BEFORE_CONTRAST = 0.5
 AFTER_CONTRAST = 1.5
 CONCESSIVE_WEIGHT = 0.5
+#: "great disappointment", "grande delusione": a praise word right before a
+#: negative one intensifies it instead of cancelling it
+PRAISE_AS_INTENSIFIER = 1.3
 
 
 def squash(raw: float) -> float:
@@ -118,14 +122,18 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
     mult = 1.0
     mult_left = 0
     lean = 0.0
+    neg_lean = 0.0
     irony = False
     exclaim = 0
     hits = 0
     content = 0  # content tokens in the current sentence
+    praise_at = -1  # token index right after an unnegated praise word
+    praise = 0.0
     count = 0  # sentences closed
     n = len(tokens)
     i = 0
     while i < n:
+        start = i
         token = tokens[i]
         entry = None
         options = phrases.get(token)
@@ -143,8 +151,12 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
         i += 1
         if entry is None:
             content += 1
+            praise_at = -1
             if neg:
                 neg -= 1
+                if not neg and neg_lean:
+                    clause.raw += neg_lean
+                    neg_lean = 0.0
             if mult_left:
                 mult_left -= 1
                 if not mult_left and lean:
@@ -153,9 +165,8 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
             continue
         role = entry.role
         if role in (END, BREAK):
-            if lean:
-                clause.raw += lean
-                lean = 0.0
+            clause.raw += lean + neg_lean
+            lean = neg_lean = 0.0
             neg = mult_left = 0
             if role == END:
                 exclaim += token.count("!")
@@ -171,14 +182,14 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
         hits += 1
         if role == NEGATOR:
             neg = NEG_SCOPE
+            neg_lean = entry.valence
             continue
         if role == INTENSIFIER:
             mult, mult_left, lean = entry.mult, INT_SCOPE, entry.valence
             continue
         if role in (CONTRAST, CONCESSIVE):
-            if lean:
-                clause.raw += lean
-                lean = 0.0
+            clause.raw += lean + neg_lean
+            lean = neg_lean = 0.0
             neg = mult_left = 0
             if role == CONTRAST:
                 if content == 0 and sentences:
@@ -203,8 +214,16 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
                 mult_left = 0
             if token in shouted:
                 value *= SHOUT
-            if neg and not entry.self_negated:
-                value *= NEG_FACTOR
+            if neg:
+                if not entry.self_negated:
+                    value *= NEG_FACTOR
+                neg_lean = 0.0
+            if value < 0 and praise_at == start:
+                clause.raw -= praise
+                value *= PRAISE_AS_INTENSIFIER
+                praise_at = -1
+            elif value > 0 and not neg and role == PLAIN:
+                praise_at, praise = i, value
             clause.raw += value
         else:
             if mult_left:
@@ -221,8 +240,10 @@ def score(tokens: list[str], pack: Pack, shouted: frozenset[str]) -> DocScore:
             clause.modules += entry.modules
         if neg:
             neg -= 1
-    if lean:
-        clause.raw += lean
+            if not neg and neg_lean:
+                clause.raw += neg_lean
+                neg_lean = 0.0
+    clause.raw += lean + neg_lean
     if content:
         _close_sentence(count, clauses, exclaim, irony, sentences)
         count += 1
