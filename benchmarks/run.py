@@ -3,6 +3,7 @@
     python benchmarks/run.py import --rows 10000000 --engine all
     python benchmarks/run.py http --batches 200 --batch-size 1000 --engine all
     python benchmarks/run.py all            # both, as `make bench` runs it
+    python benchmarks/run.py enrich --engine all   # text enrichment of the demo
 
 Each run prints Markdown tables (Esperia next to its baselines, with pass/fail
 against the targets) and writes every number to benchmarks/results/*.json.
@@ -157,6 +158,23 @@ def cmd_pgmerge(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def cmd_enrich(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
+    from benchmarks.enrich import enrich_table, run_enrich_benchmarks
+
+    engines = _choices(args.engine, ENGINES)
+    _log(f"enrichment: demo of {args.customers:,} customers, {', '.join(engines)}")
+    work = _workdir()
+    try:
+        result = run_enrich_benchmarks(
+            engines, args.customers, args.seed, args.sample, work, cluster, _log
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _log("")
+    _log(enrich_table(result["runs"]))
+    return result
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -193,6 +211,15 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="EXPLAIN ANALYZE statements starting with this (repeatable)",
     )
+    enrich = sub.add_parser(
+        "enrich", help="text enrichment of the demo's feedback, bulk vs row by row"
+    )
+    enrich.add_argument("--customers", type=int, default=20_000)
+    enrich.add_argument("--seed", type=int, default=42)
+    enrich.add_argument(
+        "--sample", type=int, default=3_000, help="texts stored row by row"
+    )
+    enrich.add_argument("--engine", default="all", help="duckdb, postgresql or all")
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
         p.add_argument("--format", default="all", help="parquet, csv or all")
@@ -267,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             _log(str(payload["act"]))
         if args.command == "pgmerge":
             payload["pgmerge"] = cmd_pgmerge(args, cluster)
+        if args.command == "enrich":
+            payload["enrich"] = cmd_enrich(args, cluster)
         if args.command == "text":
             from benchmarks.text import run as run_text
 

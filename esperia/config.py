@@ -202,6 +202,32 @@ class Settings(BaseSettings):
         "as one e-mail.",
     )
 
+    # --- voice of the customer (enrichment, topics, the /voice page) ---
+    text_enrich_on_import: bool = Field(
+        default=True,
+        description="Analyse new feedback text right after each feedback import "
+        "(files and API batches); off, run `esperia text enrich` yourself.",
+    )
+    text_keep_original: bool = Field(
+        default=False,
+        description="Keep customers' original feedback text. Off (the default), "
+        "enrichment replaces `feedback.text` with its redacted form (e-mails, "
+        "phones, IBANs, fiscal codes, cards masked), so only redacted text is "
+        "stored and shown.",
+    )
+    text_enrich_batch_size: int = Field(
+        default=5_000,
+        ge=100,
+        description="Texts analysed and stored per transaction by enrichment.",
+    )
+    text_analyze_max_texts: int = Field(
+        default=1_000, description="Most texts one `POST /api/v1/text/analyze` takes."
+    )
+    text_analyze_max_chars: int = Field(
+        default=20_000,
+        description="Longest text, in characters, `POST /api/v1/text/analyze` takes.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

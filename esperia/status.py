@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from esperia.store import KINDS, Store
+from esperia.text.redact import redact
 
 __all__ = ["latest_feedback", "recent_imports", "workspace_status"]
 
@@ -40,7 +41,7 @@ def workspace_status(store: Store) -> dict[str, Any]:
 
 
 def latest_feedback(store: Store, limit: int = 10) -> list[dict[str, Any]]:
-    """The newest feedback with its touchpoint name, newest first."""
+    """The newest feedback with its touchpoint name, newest first, text redacted."""
     with store.connect() as conn:
         rows = conn.fetch_dicts(
             "SELECT f.feedback_id, f.received_at, f.source, f.customer_id, "
@@ -53,6 +54,8 @@ def latest_feedback(store: Store, limit: int = 10) -> list[dict[str, Any]]:
         )
     for row in rows:
         row["received_at"] = _iso(row["received_at"])
+        # Shown masked whatever text_keep_original says, enriched yet or not.
+        row["text"] = redact(row["text"]) if row["text"] else row["text"]
     return rows
 
 

@@ -228,6 +228,10 @@ class ImportResult(BaseModel):
         "(with `unknown_references=create`)."
     )
     rejects: list[RejectOut] = Field(description="Why each item was refused.")
+    enriched: int | None = Field(
+        default=None,
+        description="Feedback texts analysed on arrival (`text_enrich_on_import`).",
+    )
     seconds: float
 
 

@@ -9,6 +9,7 @@ from esperia.cli import (  # noqa: F401
     serve,
     surveys,
     text,
+    text_enrich,
     users,
     workspace,
 )

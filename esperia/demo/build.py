@@ -13,10 +13,10 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from esperia.act.demo_step import demo_rules
-from esperia.config import DATABASE_FILE, SETTINGS_FILE, load_settings
+from esperia.config import DATABASE_FILE, SETTINGS_FILE, Settings, load_settings
 from esperia.errors import InvalidInput, WorkspaceError
 from esperia.ingest import ImportOptions, import_arrow
-from esperia.store import KINDS, open_store
+from esperia.store import KINDS, Store, open_store
 from esperia.surveys import import_examples
 from esperia.workspace import init_workspace
 
@@ -129,21 +129,23 @@ def build_demo(
         customers, seed,
         progress=lambda what, f: step(f"simulating: {what}", 0.05 + 0.45 * f),
     )  # fmt: skip
-    settings = load_settings(folder)
+    # Text is analysed in one step after all kinds are in, with its own progress.
+    settings = load_settings(folder, text_enrich_on_import=False)
     store = open_store(settings)
     counts: dict[str, int] = {}
     try:
         kinds = list(KINDS)
         for i, kind in enumerate(kinds):
-            step(f"loading {kind}", 0.5 + 0.48 * i / len(kinds))
+            step(f"loading {kind}", 0.5 + 0.3 * i / len(kinds))
             summary = import_arrow(
                 store, settings, kind, data.tables[kind], source="demo",
                 options=ImportOptions(all_or_nothing=True),
             )  # fmt: skip
             counts[kind] = summary.loaded
-        step("storing the example surveys", 0.98)
+        _enrich(store, settings, step)
+        step("storing the example surveys", 0.992)
         import_examples(store, actor="demo")
-        step("opening recovery cases", 0.985)
+        step("opening recovery cases", 0.995)
         cases = demo_rules(store, settings)
     finally:
         store.close()
@@ -161,6 +163,16 @@ def build_demo(
         seconds=time.perf_counter() - started, counts=counts,
         admin_email=settings.admin_email, admin_password=password, cases=cases,
     )  # fmt: skip
+
+
+def _enrich(store: Store, settings: Settings, step: Progress) -> None:
+    """Analyse every comment (language, sentiment, aspects, redaction)."""
+    from esperia.text.enrich import enrich_feedback
+
+    def report(done: int, total: int) -> None:
+        step("analysing feedback text", 0.8 + 0.19 * done / max(total, 1))
+
+    enrich_feedback(store, settings, progress=report)
 
 
 def _counts(folder: Path) -> dict[str, int]:

@@ -97,10 +97,11 @@ def import_file(
         rejects_path = options.rejects_path or _default_rejects_path(
             settings, path, spec
         )
-        return _finish(
+        summary = _finish(
             store, duck, conn, spec, staged, options, progress,
             source=str(path), rejects_path=rejects_path, started=started,
         )  # fmt: skip
+    return _after_import(store, settings, summary)
 
 
 def import_records(
@@ -120,10 +121,11 @@ def import_records(
         return ImportSummary(kind=spec.name, source=source)
     with _engines(store, settings) as (duck, conn):
         staged = stage_records(duck, spec, records, options)
-        return _finish(
+        summary = _finish(
             store, duck, conn, spec, staged, options, None,
             source=source, rejects_path=options.rejects_path, started=started,
         )  # fmt: skip
+    return _after_import(store, settings, summary)
 
 
 def import_arrow(
@@ -149,12 +151,36 @@ def import_arrow(
             staged = _create_src_view(
                 duck, spec, "_arrow_src", "row_number() OVER ()", options, source, "row"
             )
-            return _finish(
+            summary = _finish(
                 store, duck, conn, spec, staged, options, progress,
                 source=source, rejects_path=options.rejects_path, started=started,
             )  # fmt: skip
         finally:
             duck.unregister("_arrow_src")
+    return _after_import(store, settings, summary)
+
+
+def _after_import(
+    store: Store, settings: Settings, summary: ImportSummary
+) -> ImportSummary:
+    """Analyse the text of the feedback just loaded (``text_enrich_on_import``).
+
+    Runs after the import committed, on the rows of this import only (new and
+    updated), so a file or an API batch arrives already enriched and redacted.
+    """
+    if (
+        summary.kind != "feedback"
+        or not settings.text_enrich_on_import
+        or summary.import_id is None
+        or not (summary.loaded or summary.updated)
+    ):
+        return summary
+    from esperia.text.enrich import enrich_feedback
+
+    result = enrich_feedback(store, settings, mode="all", import_id=summary.import_id)
+    summary.enriched = result.analyzed
+    summary.seconds += result.seconds
+    return summary
 
 
 @contextmanager

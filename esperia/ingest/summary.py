@@ -58,6 +58,8 @@ class ImportSummary:
     created_references: int = 0
     rejects_file: str | None = None
     rejects: list[Reject] = field(default_factory=list)
+    #: Feedback texts analysed right after the import (``text_enrich_on_import``).
+    enriched: int | None = None
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

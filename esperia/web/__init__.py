@@ -37,6 +37,7 @@ def install_web(app: FastAPI) -> None:
     from esperia.web.act_views import router as act_router
     from esperia.web.surveys_views import router as surveys_router
     from esperia.web.views import router
+    from esperia.web.voice_views import router as voice_router
     from esperia.workspace import secret_key
 
     settings = app.state.settings
@@ -54,6 +55,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(surveys_router)
     app.include_router(act_router)
+    app.include_router(voice_router)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)

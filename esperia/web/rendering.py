@@ -92,6 +92,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/imports", "nav.imports", False),
     ("/surveys", "nav.surveys", False),
     ("/cases", "nav.cases", False),
+    ("/voice", "nav.voice", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from esperia.api.routes import act, ingest, keys, read, surveys
+from esperia.api.routes import act, ingest, keys, read, surveys, voice
 
 __all__ = ["router"]
 
@@ -12,3 +12,4 @@ router.include_router(ingest.router)
 router.include_router(keys.router)
 router.include_router(surveys.router)
 router.include_router(act.router)
+router.include_router(voice.router)

@@ -110,6 +110,7 @@ def _result(
         "rejected": summary.rejected + len(not_objects),
         "created_references": summary.created_references,
         "rejects": rejects,
+        "enriched": summary.enriched,
         "seconds": round(summary.seconds, 3),
     }
 
