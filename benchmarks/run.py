@@ -3,6 +3,7 @@
     python benchmarks/run.py import --rows 10000000 --engine all
     python benchmarks/run.py http --batches 200 --batch-size 1000 --engine all
     python benchmarks/run.py all            # both, as `make bench` runs it
+    python benchmarks/run.py clv --customers 1000000   # CLV next to lifetimes
 
 Each run prints Markdown tables (Esperia next to its baselines, with pass/fail
 against the targets) and writes every number to benchmarks/results/*.json.
@@ -157,6 +158,14 @@ def cmd_pgmerge(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.value import run_clv_benchmarks
+
+    result = run_clv_benchmarks(args.customers, DATA_DIR, args.timeout, _log)
+    _log(result["table"])
+    return result
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -182,6 +191,11 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="EXPLAIN ANALYZE statements starting with this (repeatable)",
     )
+    clv = sub.add_parser(
+        "clv", help="BG/NBD + Gamma-Gamma: Esperia and lifetimes, CDNOW + simulated"
+    )
+    clv.add_argument("--customers", type=int, default=1_000_000)
+    clv.add_argument("--timeout", type=float, default=1800)
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
         p.add_argument("--format", default="all", help="parquet, csv or all")
@@ -251,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
             payload["trace"] = cmd_trace(args)
         if args.command == "pgmerge":
             payload["pgmerge"] = cmd_pgmerge(args, cluster)
+        if args.command == "clv":
+            payload["clv"] = cmd_clv(args)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

@@ -185,7 +185,7 @@ class BetaGeo:
     ) -> np.ndarray:
         """P(still a customer at T | x, t_x, T); exactly 1 with no repeat purchase."""
         p = self._p()
-        x = np.asarray(x, dtype=float)
+        x, tx, t = (np.asarray(v, dtype=float) for v in (x, tx, t))
         repeat = x > 0
         log_ratio = (p.r + x) * (np.log(p.alpha + t) - np.log(p.alpha + tx))
         odds = np.where(
@@ -202,7 +202,7 @@ class BetaGeo:
         p = self._p()
         if horizon < 0:
             raise InvalidInput("the prediction horizon must not be negative")
-        x = np.asarray(x, dtype=float)
+        x, tx, t = (np.asarray(v, dtype=float) for v in (x, tx, t))
         if horizon == 0:
             return np.zeros_like(x)
         if abs(p.a - 1.0) < 1e-9:
