@@ -238,6 +238,52 @@ CREATE INDEX feedback_items_feedback ON feedback_items (feedback_id);
 CREATE INDEX feedback_items_item ON feedback_items (item)
 """
 
+# Value (esperia.value): each CLV fit, the latest prediction per customer, and
+# figures users supply (market share, share of wallet) to track next to NPS.
+_VALUE = """
+CREATE TABLE clv_fits (
+    fit_id TEXT PRIMARY KEY,
+    fitted_at TIMESTAMPTZ NOT NULL,
+    calibration_end DATE,
+    time_unit TEXT NOT NULL,
+    horizon_months INTEGER NOT NULL,
+    annual_discount_rate DOUBLE PRECISION NOT NULL,
+    customers BIGINT NOT NULL,
+    params {json}
+);
+
+CREATE TABLE customer_value (
+    customer_id TEXT NOT NULL,
+    fit_id TEXT NOT NULL,
+    frequency BIGINT NOT NULL,
+    recency DOUBLE PRECISION NOT NULL,
+    age DOUBLE PRECISION NOT NULL,
+    mean_spend DOUBLE PRECISION NOT NULL,
+    revenue DOUBLE PRECISION NOT NULL,
+    margin_rate DOUBLE PRECISION NOT NULL,
+    p_alive DOUBLE PRECISION NOT NULL,
+    expected_purchases DOUBLE PRECISION NOT NULL,
+    expected_spend DOUBLE PRECISION NOT NULL,
+    clv DOUBLE PRECISION NOT NULL,
+    first_purchase DATE,
+    last_purchase DATE,
+    computed_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE value_figures (
+    period DATE NOT NULL,
+    metric TEXT NOT NULL,
+    segment TEXT NOT NULL DEFAULT '',
+    value DOUBLE PRECISION NOT NULL,
+    note TEXT,
+    recorded_at TIMESTAMPTZ NOT NULL
+)
+"""
+
+_VALUE_PG_INDEXES = """
+CREATE INDEX customer_value_customer ON customer_value (customer_id)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -246,6 +292,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "users, API keys, audit log", _ACCESS),
     Migration(3, "PostgreSQL lookup indexes", _PG_INDEXES),
     Migration(4, "text analytics per feedback", _TEXT, _TEXT_PG_INDEXES),
+    Migration(5, "customer value and CLV fits", _VALUE, _VALUE_PG_INDEXES),
     Migration(
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),

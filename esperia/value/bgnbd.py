@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from esperia.errors import InvalidInput
 from esperia.value.data import RFM, dot
+from esperia.value.optimise import maximise
 
 __all__ = ["BetaGeo", "BetaGeoParams"]
 
@@ -148,29 +148,23 @@ class BetaGeo:
         # little, L-BFGS-B on log-parameters is robust to it.
         mean_rate = float((w * x).sum() / max((w * t).sum(), 1e-9))
         start = np.log([1.0, 1.0 / max(mean_rate, 1e-6), 1.0, 1.0])
-        best = None
-        rows = _Rows(x, tx, t, w)
-        for attempt in (start, np.zeros(4)):
-            res = minimize(
-                neg_log_likelihood, attempt, args=(rows,), jac=True,
-                method="L-BFGS-B", bounds=[(-20.0, 20.0)] * 4,
-                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-            )  # fmt: skip
-            if best is None or res.fun < best.fun:
-                best = res
-            if res.success or np.abs(res.jac).max() < 1e-6:
-                break
-        assert best is not None
-        if not np.all(np.isfinite(best.x)) or not math.isfinite(best.fun):
+        opt = maximise(
+            neg_log_likelihood,
+            lambda i: _Rows(x[i], tx[i], t[i], w[i]),
+            len(x),
+            [start, np.zeros(4)],
+        )
+        if not np.all(np.isfinite(opt.log_params)) or not math.isfinite(opt.mean_nll):
             raise InvalidInput("the BG/NBD fit did not converge on this data")
-        r, alpha, a, b = (float(v) for v in np.exp(best.x))
+        r, alpha, a, b = (float(v) for v in np.exp(opt.log_params))
         self.params = BetaGeoParams(r=r, alpha=alpha, a=a, b=b)
-        self.log_likelihood = -float(best.fun) * float(w.sum())
+        self.log_likelihood = -opt.mean_nll * float(w.sum())
         self.customers = int(w.sum())
         self.unique_rows = len(x)
         self.info = {
-            "iterations": int(best.nit),
-            "converged": bool(best.success or np.abs(best.jac).max() < 1e-6),
+            "iterations": opt.iterations,
+            "evaluations": opt.evaluations,
+            "converged": opt.converged,
         }
         self.seconds = time.perf_counter() - started
         return self

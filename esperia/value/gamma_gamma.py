@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
 from esperia.errors import InvalidInput
 from esperia.value.data import RFM, dot
+from esperia.value.optimise import maximise
 
 __all__ = ["GammaGamma", "GammaGammaParams"]
 
@@ -106,28 +106,22 @@ class GammaGamma:
             )
         mean_m = float((w * m).sum() / w.sum())
         start = np.log([2.0, 3.0, max(mean_m, 1e-6)])
-        best = None
-        rows = _Rows(x, m, w)
-        for attempt in (start, np.log([1.0, 1.0, 1.0])):
-            res = minimize(
-                neg_log_likelihood, attempt, args=(rows,), jac=True,
-                method="L-BFGS-B", bounds=[(-20.0, 20.0)] * 3,
-                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-            )  # fmt: skip
-            if best is None or res.fun < best.fun:
-                best = res
-            if res.success or np.abs(res.jac).max() < 1e-6:
-                break
-        assert best is not None
-        if not np.all(np.isfinite(best.x)) or not math.isfinite(best.fun):
+        opt = maximise(
+            neg_log_likelihood,
+            lambda i: _Rows(x[i], m[i], w[i]),
+            len(x),
+            [start, np.zeros(3)],
+        )
+        if not np.all(np.isfinite(opt.log_params)) or not math.isfinite(opt.mean_nll):
             raise InvalidInput("the Gamma-Gamma fit did not converge on this data")
-        p, q, g = (float(v) for v in np.exp(best.x))
+        p, q, g = (float(v) for v in np.exp(opt.log_params))
         self.params = GammaGammaParams(p=p, q=q, gamma=g)
-        self.log_likelihood = -float(best.fun) * float(w.sum())
+        self.log_likelihood = -opt.mean_nll * float(w.sum())
         self.customers = int(w.sum())
         self.info = {
-            "iterations": int(best.nit),
-            "converged": bool(best.success or np.abs(best.jac).max() < 1e-6),
+            "iterations": opt.iterations,
+            "evaluations": opt.evaluations,
+            "converged": opt.converged,
         }
         self.seconds = time.perf_counter() - started
         return self

@@ -146,6 +146,8 @@ class CustomerSummary:
     holdout_x: np.ndarray
     holdout_value: np.ndarray
     holdout: float
+    first_day: np.ndarray
+    last_day: np.ndarray
     time_unit: TimeUnit
     calibration_end: dt.date
 
@@ -161,10 +163,9 @@ class CustomerSummary:
         holdout_days = cols["holdout_days"]
         holdout = float(holdout_days[0]) / unit if len(holdout_days) else 0.0
         margin = np.asarray(
-            [np.nan if v is None else v for v in cols["total_margin"]], dtype=float
-        ) if cols["total_margin"].dtype == object else np.asarray(
-            cols["total_margin"], dtype=float
-        )  # fmt: skip
+            [np.nan if v is None else float(v) for v in cols["total_margin"]],
+            dtype=float,
+        )
         return cls(
             customer_id=np.asarray(cols["customer_id"], dtype=object),
             x=x,
@@ -176,6 +177,8 @@ class CustomerSummary:
             holdout_x=np.asarray(cols["holdout_x"], dtype=float),
             holdout_value=np.asarray(cols["holdout_value"], dtype=float),
             holdout=holdout,
+            first_day=_dates(cols["first_day"]),
+            last_day=_dates(cols["last_day"]),
             time_unit=time_unit,
             calibration_end=calibration_end,
         )
@@ -190,6 +193,28 @@ class CustomerSummary:
         )  # fmt: skip
 
 
+def _dates(values: np.ndarray) -> np.ndarray:
+    """Dates as numpy datetime64[D] whichever engine returned them."""
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[D]")
+    return np.array(
+        [
+            np.datetime64(v, "D") if v is not None else np.datetime64("NaT")
+            for v in values
+        ],
+        dtype="datetime64[D]",
+    )
+
+
+def _sorted(
+    cols: dict[str, np.ndarray], keys: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    if not len(cols[keys[0]]):
+        return cols
+    order = np.lexsort([np.asarray(cols[k], dtype=float) for k in reversed(keys)])
+    return {name: np.asarray(values)[order] for name, values in cols.items()}
+
+
 def rfm_from_rows(
     triples: dict[str, np.ndarray],
     spend: dict[str, np.ndarray],
@@ -198,6 +223,9 @@ def rfm_from_rows(
 ) -> RFM:
     """An :class:`RFM` from the engine's already-compressed rows."""
     unit = UNIT_DAYS[time_unit]
+    # Engines return groups in no fixed order; sort so fits are reproducible.
+    triples = _sorted(triples, ("x", "tx_days", "t_days"))
+    spend = _sorted(spend, ("x", "m"))
     x = np.asarray(triples["x"], dtype=float)
     if len(x) == 0:
         raise InvalidInput(

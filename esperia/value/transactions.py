@@ -203,7 +203,7 @@ def load_transactions(
         where = f" WHERE NOT ({exprs['raw_value']} IS NOT DISTINCT FROM "
         where += f"{_sql_str(_header_value(con, mapped['value']))})"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _tx AS SELECT "
+        "CREATE OR REPLACE TEMP VIEW _tx AS SELECT "
         f"{exprs['customer_id']} AS customer_id, {day} AS day, {value} AS value, "
         f"{margin} AS margin FROM _raw{where}"
     )
