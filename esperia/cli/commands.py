@@ -7,5 +7,6 @@ from esperia.cli import (  # noqa: F401
     keys,
     serve,
     users,
+    value,
     workspace,
 )

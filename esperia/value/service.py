@@ -25,6 +25,7 @@ __all__ = [
     "clv_options",
     "customer_values",
     "fit_workspace",
+    "holdout_calibration_end",
     "latest_fit",
     "predict_workspace",
 ]
@@ -76,6 +77,19 @@ def fit_workspace(
     fit.timings["summary"] = summary_s
     fit.seconds = time.perf_counter() - started
     return fit, summary
+
+
+def holdout_calibration_end(store: Store, holdout_days: int) -> dt.date:
+    """The calibration end that leaves ``holdout_days`` of orders for a holdout."""
+    if holdout_days < 1:
+        raise InvalidInput("the holdout must be at least one day")
+    with store.connect() as conn:
+        last = conn.scalar(f"SELECT max(day) FROM {ORDERS_SOURCE} o")
+    if last is None:
+        raise NotFound("the workspace has no orders: import orders first")
+    if isinstance(last, dt.datetime):
+        last = last.date()
+    return last - dt.timedelta(days=holdout_days)
 
 
 def margin_rates(summary: CustomerSummary, default: float) -> np.ndarray:

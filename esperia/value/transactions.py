@@ -68,8 +68,11 @@ def _stage_table(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[
             f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT * FROM read_parquet({src})"
         )
     elif kind == "csv":
+        # Every column as text: a bad date or number becomes a message naming
+        # its row instead of a failed read.
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT * FROM read_csv({src})"
+            "CREATE OR REPLACE TEMP VIEW _raw AS SELECT * FROM "
+            f"read_csv({src}, all_varchar=true)"
         )
     else:
         con.execute(
@@ -207,8 +210,12 @@ def load_transactions(
         f"{exprs['customer_id']} AS customer_id, {day} AS day, {value} AS value, "
         f"{margin} AS margin FROM _raw{where}"
     )
-    _check(con, path, mapped, exprs, where, skip_header)
-    row = con.execute("SELECT count(*) FROM _tx").fetchone()
+    try:
+        _check(con, path, mapped, exprs, where, skip_header)
+        row = con.execute("SELECT count(*) FROM _tx").fetchone()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InvalidInput(f"cannot read {path}: {first}") from None
     return int(row[0]) if row else 0
 
 
