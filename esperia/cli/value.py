@@ -241,3 +241,95 @@ def clv_evaluate(
              f"{g['predicted']:.3f}"]
         )  # fmt: skip
     print_columns(rows)
+
+
+@app.command("retention")
+def retention(
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Window start (YYYY-MM-DD) for window retention."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Window end (YYYY-MM-DD).")
+    ] = None,
+    cohorts: Annotated[int, typer.Option(help="Most recent cohorts to show.")] = 12,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retention per month, cohorts by first purchase month, churn status."""
+    from esperia.value.retention import churn_status, retention_report, window_retention
+
+    settings = state().settings()
+    store = open_workspace(settings)
+    try:
+        report = retention_report(store, cohort_months=cohorts)
+        report["churn"] = churn_status(store, settings)
+        a, b = _date(start, "--from"), _date(end, "--to")
+        if (a is None) != (b is None):
+            raise InvalidInput("give both --from and --to for a window")
+        if a is not None and b is not None:
+            report["window"] = window_retention(store, a, b)
+    finally:
+        store.close()
+    if as_json:
+        print_json(report)
+        return
+    rows = [["month", "active", "new", "retention", "repeat", "orders/cust", "basket"]]
+    for p in report["periods"][-12:]:
+        rate = p["retention_rate"]
+        rows.append(
+            [p["month"], f"{p['active']:,}", f"{p['new']:,}",
+             "-" if rate is None else f"{rate:.1%}", f"{p['repeat_purchase_rate']:.1%}",
+             f"{p['orders_per_customer']:.2f}", f"{p['basket']:.2f}"]
+        )  # fmt: skip
+    print_columns(rows)
+    churn = report["churn"]
+    typer.echo(
+        f"churned ({churn['rule']}): {churn['churned']:,} of {churn['customers']:,}"
+    )
+    if "window" in report:
+        w = report["window"]
+        rate = w["retention_rate"]
+        typer.echo(
+            f"window {w['start']}..{w['end']}: {w['retained']:,} of "
+            f"{w['customers_before']:,} earlier customers bought again"
+            + ("" if rate is None else f" ({rate:.1%})")
+        )
+
+
+value_app = typer.Typer(
+    help="The money behind each experience: churn effects, value at risk.",
+    no_args_is_help=True,
+)
+app.add_typer(value_app, name="value")
+
+
+@value_app.command("at-risk")
+def value_at_risk(
+    months: Annotated[int, typer.Option(help="Months of incidents to price.")] = 12,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hazard ratios of each experience (95% CI) and the value they put at risk."""
+    from esperia.value.service import value_at_risk_report
+
+    settings = state().settings()
+    store = open_workspace(settings)
+    try:
+        data = value_at_risk_report(store, settings, months=months)
+    finally:
+        store.close()
+    if as_json:
+        print_json(data)
+        return
+    rows = [["experience", "hazard ratio", "95% CI", "CLV lost per incident"]]
+    for e in data["model"]["effects"]:
+        rows.append(
+            [e["label"], f"{e['hazard_ratio']:.2f}",
+             f"{e['ci_low']:.2f}-{e['ci_high']:.2f}",
+             f"{e['loss_per_incident']:,.2f}"]
+        )  # fmt: skip
+    print_columns(rows)
+    typer.echo("")
+    rows = [["touchpoint", "value at risk / month"]]
+    for r in data["at_risk"]["by_touchpoint"][:10]:
+        rows.append([str(r["touchpoint_id"]), f"{r['per_month']:,.2f}"])
+    print_columns(rows)

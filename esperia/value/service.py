@@ -240,3 +240,28 @@ def customer_values(
             f"{where} ORDER BY {_ORDERS[order]}, customer_id LIMIT {int(limit)}",
             params,
         )
+
+
+def value_at_risk_report(
+    store: Store, settings: Settings, *, months: int = 12
+) -> dict[str, Any]:
+    """The experience model, the CLV lost per incident, value at risk by touchpoint.
+
+    Fits CLV first when the workspace has no predictions yet.
+    """
+    from esperia.value.experience import fit_experience_model, revenue_at_risk
+
+    if not 1 <= months <= 60:
+        raise InvalidInput("months must be between 1 and 60")
+    with store.connect() as conn:
+        has_clv = conn.scalar("SELECT count(*) FROM customer_value")
+    if not has_clv:
+        predict_workspace(store, settings)
+    model = fit_experience_model(store, settings)
+    at_risk = revenue_at_risk(store, settings, model, months=months)
+    with store.connect() as conn:
+        mean_clv = float(conn.scalar("SELECT avg(clv) FROM customer_value") or 0.0)
+    data = model.to_dict()
+    for effect in data["effects"]:
+        effect["loss_per_incident"] = effect["loss_fraction"] * mean_clv
+    return {"model": data, "at_risk": at_risk}
