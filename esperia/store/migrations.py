@@ -238,7 +238,8 @@ CREATE INDEX feedback_items_feedback ON feedback_items (feedback_id);
 CREATE INDEX feedback_items_item ON feedback_items (item)
 """
 
-# Value (esperia.value): each CLV fit, the latest prediction per customer, and
+# Value (esperia.value): each CLV fit, the latest prediction per customer, the
+# latest value-at-risk report (slow to compute, read by the page), and
 # figures users supply (market share, share of wallet) to track next to NPS.
 _VALUE = """
 CREATE TABLE clv_fits (
@@ -268,6 +269,12 @@ CREATE TABLE customer_value (
     first_purchase DATE,
     last_purchase DATE,
     computed_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE value_reports (
+    name TEXT PRIMARY KEY,
+    computed_at TIMESTAMPTZ NOT NULL,
+    body {json}
 );
 
 CREATE TABLE value_figures (

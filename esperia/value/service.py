@@ -22,12 +22,15 @@ from esperia.value.summary import ORDERS_SOURCE, CustomerSummary
 
 __all__ = [
     "ClvRun",
+    "clv_histogram",
     "clv_options",
     "customer_values",
     "fit_workspace",
     "holdout_calibration_end",
     "latest_fit",
     "predict_workspace",
+    "saved_at_risk",
+    "value_at_risk_report",
 ]
 
 
@@ -264,4 +267,48 @@ def value_at_risk_report(
     data = model.to_dict()
     for effect in data["effects"]:
         effect["loss_per_incident"] = effect["loss_fraction"] * mean_clv
-    return {"model": data, "at_risk": at_risk}
+    report = {"model": data, "at_risk": at_risk}
+    with store.write_lock, store.connect() as conn, conn.transaction():
+        conn.execute("DELETE FROM value_reports WHERE name = 'at_risk'")
+        conn.execute(
+            "INSERT INTO value_reports VALUES ('at_risk', current_timestamp, ?)",
+            (json.dumps(report, default=str),),
+        )
+    return report
+
+
+def saved_at_risk(store: Store) -> dict[str, Any] | None:
+    """The last value-at-risk report, or None before the first."""
+    with store.connect() as conn:
+        body = conn.scalar("SELECT body FROM value_reports WHERE name = 'at_risk'")
+    if body is None:
+        return None
+    data: dict[str, Any] = json.loads(body) if isinstance(body, str) else body
+    return data
+
+
+def clv_histogram(store: Store, bins: int = 30) -> dict[str, Any]:
+    """CLV distribution binned in the engine (bin edges and counts)."""
+    with store.connect() as conn:
+        row = conn.fetch_dicts(
+            "SELECT min(clv) AS lo, max(clv) AS hi, count(*) AS n, "
+            "sum(clv) AS total FROM customer_value"
+        )[0]
+        if not row["n"]:
+            raise NotFound("no CLV predictions yet: run `esperia clv predict`")
+        lo, hi = float(row["lo"]), float(row["hi"])
+        width = (hi - lo) / bins if hi > lo else 1.0
+        counts = conn.fetch_dicts(
+            "SELECT CAST(floor((clv - ?) / ?) AS INTEGER) AS bin, count(*) AS n "
+            "FROM customer_value GROUP BY 1 ORDER BY 1",
+            (lo, width),
+        )
+    per_bin = [0] * bins
+    for r in counts:
+        per_bin[min(int(r["bin"]), bins - 1)] += int(r["n"])
+    return {
+        "edges": [lo + i * width for i in range(bins + 1)],
+        "counts": per_bin,
+        "customers": int(row["n"]),
+        "total": float(row["total"]),
+    }
