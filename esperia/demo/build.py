@@ -137,6 +137,8 @@ def build_demo(
                 options=ImportOptions(all_or_nothing=True),
             )  # fmt: skip
             counts[kind] = summary.loaded
+        step("fitting customer lifetime value", 0.98)
+        _value_step(store, settings)
     finally:
         store.close()
     truth = dict(data.ground_truth)
@@ -153,6 +155,14 @@ def build_demo(
         seconds=time.perf_counter() - started, counts=counts,
         admin_email=settings.admin_email, admin_password=password,
     )  # fmt: skip
+
+
+def _value_step(store: Any, settings: Any) -> None:
+    """CLV per customer and the value at risk, so the Value page has figures."""
+    from esperia.value.service import predict_workspace, value_at_risk_report
+
+    predict_workspace(store, settings)
+    value_at_risk_report(store, settings)
 
 
 def _counts(folder: Path) -> dict[str, int]:
