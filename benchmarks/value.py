@@ -115,9 +115,11 @@ def lifetimes_fit(params: dict[str, Any]) -> dict[str, Any]:
         "gamma": float(gg.params_["v"]),
         "customers": len(summary),
         "timings": {
-            "read": t0 - started, "summary": t1 - t0, "bgnbd": t2 - t1,
+            "read": t0 - started,
+            "summary": t1 - t0,
+            "bgnbd": t2 - t1,
             "gamma_gamma": t3 - t2,
-        },  # fmt: skip
+        },
         "seconds_total": time.perf_counter() - started,
         "import_s": started - t_import,
     }
@@ -183,11 +185,11 @@ def clv_table(runs: dict[str, Any]) -> str:
             rows.append(("published", PUBLISHED))
         for label, res in rows:
             cells = [
-                f"{res[k]:.4g}" if isinstance(res.get(k), float) else "–"
+                f"{res[k]:.4g}" if isinstance(res.get(k), float) else "-"
                 for k in PARAMS
             ]
             ll = res.get("log_likelihood")
-            cells.append(f"{ll:.1f}" if isinstance(ll, float) else "–")
+            cells.append(f"{ll:.1f}" if isinstance(ll, float) else "-")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         if "error" not in es and "error" not in lt:
             same = all(_sig3(es[k], lt[k]) for k in PARAMS)
@@ -208,8 +210,8 @@ def clv_table(runs: dict[str, Any]) -> str:
                 )
             lines.append(
                 f"\nsame 7 parameters to 3 significant digits: "
-                f"{'yes' if same else 'NO'}; Esperia {speed:.1f}× faster; "
+                f"{'yes' if same else 'NO'}; Esperia {speed:.1f}x faster; "
                 f"Esperia peak {es['peak_rss_mb']:.0f} MiB "
-                f"({'≤' if es['peak_rss_mb'] <= 1024 else '>'} 1 GiB)"
+                f"({'<=' if es['peak_rss_mb'] <= 1024 else '>'} 1 GiB)"
             )
     return "\n".join(lines)
