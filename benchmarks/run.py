@@ -4,6 +4,7 @@
     python benchmarks/run.py http --batches 200 --batch-size 1000 --engine all
     python benchmarks/run.py all            # both, as `make bench` runs it
     python benchmarks/run.py enrich --engine all   # text enrichment of the demo
+    python benchmarks/run.py clv --customers 1000000   # CLV next to lifetimes
 
 Each run prints Markdown tables (Esperia next to its baselines, with pass/fail
 against the targets) and writes every number to benchmarks/results/*.json.
@@ -175,6 +176,14 @@ def cmd_enrich(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
     return result
 
 
+def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.value import run_clv_benchmarks
+
+    result = run_clv_benchmarks(args.customers, DATA_DIR, args.timeout, _log)
+    _log(result["table"])
+    return result
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -220,6 +229,11 @@ def _parser() -> argparse.ArgumentParser:
         "--sample", type=int, default=3_000, help="texts stored row by row"
     )
     enrich.add_argument("--engine", default="all", help="duckdb, postgresql or all")
+    clv = sub.add_parser(
+        "clv", help="BG/NBD + Gamma-Gamma: Esperia and lifetimes, CDNOW + simulated"
+    )
+    clv.add_argument("--customers", type=int, default=1_000_000)
+    clv.add_argument("--timeout", type=float, default=1800)
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
         p.add_argument("--format", default="all", help="parquet, csv or all")
@@ -300,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.text import run as run_text
 
             payload["text"] = run_text(args.copies)
+        if args.command == "clv":
+            payload["clv"] = cmd_clv(args)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

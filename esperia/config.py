@@ -228,6 +228,43 @@ class Settings(BaseSettings):
         description="Longest text, in characters, `POST /api/v1/text/analyze` takes.",
     )
 
+    # --- value (esperia.value): CLV, retention, churn ---------------------------
+    clv_time_unit: Literal["days", "weeks"] = Field(
+        default="weeks",
+        description="Time unit of the CLV models' recency, age and rates.",
+    )
+    clv_horizon_months: int = Field(
+        default=12, description="Months ahead that expected purchases and CLV cover."
+    )
+    clv_annual_discount_rate: float = Field(
+        default=0.10,
+        description="Yearly discount rate for CLV (applied monthly): money later "
+        "is worth less.",
+    )
+    clv_default_margin: float = Field(
+        default=0.30,
+        description="Margin share of revenue used when orders carry no margin.",
+    )
+    churn_definition: Literal["inactivity", "p_alive", "cancellation"] = Field(
+        default="inactivity",
+        description="When a customer counts as churned: no purchase for "
+        "churn_inactivity_days, probability alive below churn_p_alive_threshold, "
+        "or an interaction of type churn_cancellation_type.",
+    )
+    churn_inactivity_days: int = Field(
+        default=180, description="Days without a purchase after which a customer "
+        "counts as churned (inactivity definition).",
+    )  # fmt: skip
+    churn_p_alive_threshold: float = Field(
+        default=0.5,
+        description="Probability alive below which a customer counts as churned "
+        "(p_alive definition) or at risk.",
+    )
+    churn_cancellation_type: str = Field(
+        default="cancellation",
+        description="Interaction type that ends a contract (cancellation definition).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

@@ -11,5 +11,6 @@ from esperia.cli import (  # noqa: F401
     text,
     text_enrich,
     users,
+    value,
     workspace,
 )

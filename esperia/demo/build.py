@@ -143,7 +143,9 @@ def build_demo(
             )  # fmt: skip
             counts[kind] = summary.loaded
         _enrich(store, settings, step)
-        step("storing the example surveys", 0.992)
+        step("fitting customer lifetime value", 0.975)
+        _value_step(store, settings)
+        step("storing the example surveys", 0.99)
         import_examples(store, actor="demo")
         step("opening recovery cases", 0.995)
         cases = demo_rules(store, settings)
@@ -170,9 +172,17 @@ def _enrich(store: Store, settings: Settings, step: Progress) -> None:
     from esperia.text.enrich import enrich_feedback
 
     def report(done: int, total: int) -> None:
-        step("analysing feedback text", 0.8 + 0.19 * done / max(total, 1))
+        step("analysing feedback text", 0.8 + 0.17 * done / max(total, 1))
 
     enrich_feedback(store, settings, progress=report)
+
+
+def _value_step(store: Any, settings: Any) -> None:
+    """CLV per customer and the value at risk, so the Value page has figures."""
+    from esperia.value.service import predict_workspace, value_at_risk_report
+
+    predict_workspace(store, settings)
+    value_at_risk_report(store, settings)
 
 
 def _counts(folder: Path) -> dict[str, int]:

@@ -444,6 +444,59 @@ CREATE INDEX act_case_events_case ON act_case_events (case_id);
 CREATE INDEX act_outbox_due ON act_outbox (status, next_attempt_at)
 """
 
+# Value (esperia.value): each CLV fit, the latest prediction per customer, the
+# latest value-at-risk report (slow to compute, read by the page), and
+# figures users supply (market share, share of wallet) to track next to NPS.
+_VALUE = """
+CREATE TABLE clv_fits (
+    fit_id TEXT PRIMARY KEY,
+    fitted_at TIMESTAMPTZ NOT NULL,
+    calibration_end DATE,
+    time_unit TEXT NOT NULL,
+    horizon_months INTEGER NOT NULL,
+    annual_discount_rate DOUBLE PRECISION NOT NULL,
+    customers BIGINT NOT NULL,
+    params {json}
+);
+
+CREATE TABLE customer_value (
+    customer_id TEXT NOT NULL,
+    fit_id TEXT NOT NULL,
+    frequency BIGINT NOT NULL,
+    recency DOUBLE PRECISION NOT NULL,
+    age DOUBLE PRECISION NOT NULL,
+    mean_spend DOUBLE PRECISION NOT NULL,
+    revenue DOUBLE PRECISION NOT NULL,
+    margin_rate DOUBLE PRECISION NOT NULL,
+    p_alive DOUBLE PRECISION NOT NULL,
+    expected_purchases DOUBLE PRECISION NOT NULL,
+    expected_spend DOUBLE PRECISION NOT NULL,
+    clv DOUBLE PRECISION NOT NULL,
+    first_purchase DATE,
+    last_purchase DATE,
+    computed_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE value_reports (
+    name TEXT PRIMARY KEY,
+    computed_at TIMESTAMPTZ NOT NULL,
+    body {json}
+);
+
+CREATE TABLE value_figures (
+    period DATE NOT NULL,
+    metric TEXT NOT NULL,
+    segment TEXT NOT NULL DEFAULT '',
+    value DOUBLE PRECISION NOT NULL,
+    note TEXT,
+    recorded_at TIMESTAMPTZ NOT NULL
+)
+"""
+
+_VALUE_PG_INDEXES = """
+CREATE INDEX customer_value_customer ON customer_value (customer_id)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -452,6 +505,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "users, API keys, audit log", _ACCESS),
     Migration(3, "PostgreSQL lookup indexes", _PG_INDEXES),
     Migration(4, "text analytics per feedback", _TEXT, _TEXT_PG_INDEXES),
+    Migration(5, "customer value and CLV fits", _VALUE, _VALUE_PG_INDEXES),
     Migration(
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),

@@ -93,6 +93,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/surveys", "nav.surveys", False),
     ("/cases", "nav.cases", False),
     ("/voice", "nav.voice", False),
+    ("/value", "nav.value", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from esperia.api.routes import act, ingest, keys, read, surveys, voice
+from esperia.api.routes import act, ingest, keys, read, surveys, value, voice
 
 __all__ = ["router"]
 
@@ -13,3 +13,4 @@ router.include_router(keys.router)
 router.include_router(surveys.router)
 router.include_router(act.router)
 router.include_router(voice.router)
+router.include_router(value.router)

@@ -1,0 +1,335 @@
+"""`esperia clv …`, `esperia retention`, `esperia value …`: value and churn."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from esperia.cli.app import app, print_columns, print_json, state
+from esperia.errors import InvalidInput
+from esperia.workspace import open_workspace
+
+clv_app = typer.Typer(
+    help="Customer lifetime value: BG/NBD + Gamma-Gamma.", no_args_is_help=True
+)
+app.add_typer(clv_app, name="clv")
+
+TransactionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--transactions",
+        help="A transaction file (CSV, Parquet or whitespace-separated text) "
+        "instead of the workspace's orders.",
+    ),
+]
+CustomerOpt = Annotated[
+    str, typer.Option("--customer", help="Customer column (name or 1-based position).")
+]
+DateOpt = Annotated[
+    str, typer.Option("--date", help="Date column (name or 1-based position).")
+]
+ValueOpt = Annotated[
+    str, typer.Option("--value", help="Spend column (name or 1-based position).")
+]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format", help="strptime format of the dates (default: ISO or YYYYMMDD)."
+    ),
+]
+CalibrationOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--calibration-end",
+        help="Last day (YYYY-MM-DD) of the calibration period "
+        "(default: the last purchase).",
+    ),
+]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--time-unit", help="days or weeks (default: the clv_time_unit setting)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return "-" if value is None else str(value)
+
+
+def _file_summary(
+    path: Path, customer: str, date: str, value: str, date_format: str | None,
+    calibration_end: dt.date | None, time_unit: str,
+) -> Any:  # fmt: skip
+    from esperia.value.fitting import check_time_unit, file_connection, summarise_source
+    from esperia.value.transactions import TransactionColumns, load_transactions
+
+    con = file_connection()
+    try:
+        cols = TransactionColumns(customer, date, value, date_format=date_format)
+        load_transactions(con, path, cols)
+        return summarise_source(
+            con, "_tx", calibration_end=calibration_end,
+            time_unit=check_time_unit(time_unit),
+        )  # fmt: skip
+    finally:
+        con.close()
+
+
+@clv_app.command("fit")
+def clv_fit(
+    transactions: TransactionsOpt = None,
+    customer: CustomerOpt = "customer_id",
+    date: DateOpt = "date",
+    value: ValueOpt = "value",
+    date_format: DateFormatOpt = None,
+    calibration_end: CalibrationOpt = None,
+    time_unit: UnitOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit BG/NBD and Gamma-Gamma; print the parameters and how long it took."""
+    cal = _date(calibration_end, "--calibration-end")
+    settings = state().settings()
+    if transactions is not None:
+        from esperia.value import TransactionColumns, fit_file
+
+        columns = TransactionColumns(customer, date, value, date_format=date_format)
+        fit = fit_file(
+            transactions, columns,
+            calibration_end=cal, time_unit=time_unit or settings.clv_time_unit,
+            memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
+        )  # fmt: skip
+    else:
+        from esperia.value.service import fit_workspace
+
+        store = open_workspace(settings)
+        try:
+            fit, _summary = fit_workspace(
+                store, settings, calibration_end=cal, time_unit=time_unit
+            )
+        finally:
+            store.close()
+    data = fit.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    keys = ("r", "alpha", "a", "b", "log_likelihood", "p", "q", "gamma")
+    rows = [["parameter", "value"]] + [[k, _fmt(data[k])] for k in keys]
+    print_columns(rows)
+    typer.echo(
+        f"{data['customers']:,} customers ({data['repeat_buyers']:,} repeat buyers, "
+        f"{data['unique_rows']:,} distinct summaries), time unit {data['time_unit']}, "
+        f"calibration end {data['calibration_end']}, {data['seconds']:.2f}s"
+    )
+    if data["spend_error"]:
+        typer.echo(f"spend model not fitted: {data['spend_error']}")
+
+
+@clv_app.command("predict")
+def clv_predict(
+    calibration_end: CalibrationOpt = None,
+    time_unit: UnitOpt = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option("--horizon", help="Months ahead (default: clv_horizon_months)."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Customers to list, by CLV.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Predict every customer's purchases, probability alive and CLV; store them."""
+    from esperia.value.service import customer_values, predict_workspace
+
+    settings = state().settings()
+    store = open_workspace(settings)
+    try:
+        cal = _date(calibration_end, "--calibration-end")
+        run = predict_workspace(
+            store, settings, calibration_end=cal,
+            time_unit=time_unit, horizon_months=horizon,
+        )  # fmt: skip
+        best = customer_values(store, order="clv", limit=max(top, 1))
+    finally:
+        store.close()
+    data = run.to_dict()
+    data["top"] = best[:top]
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(
+        f"{data['customers']:,} customers: total CLV {data['total_clv']:,.0f} over "
+        f"{data['horizon_months']} months (mean {data['mean_clv']:,.2f}, median "
+        f"{data['median_clv']:,.2f}); mean P(alive) {data['mean_p_alive']:.2f}"
+    )
+    rows = [["customer", "purchases", "P(alive)", "expected", "CLV"]]
+    for r in best[:top]:
+        rows.append(
+            [str(r["customer_id"]), str(r["frequency"]), f"{r['p_alive']:.2f}",
+             f"{r['expected_purchases']:.2f}", f"{r['clv']:,.2f}"]
+        )  # fmt: skip
+    print_columns(rows)
+
+
+@clv_app.command("evaluate")
+def clv_evaluate(
+    transactions: TransactionsOpt = None,
+    customer: CustomerOpt = "customer_id",
+    date: DateOpt = "date",
+    value: ValueOpt = "value",
+    date_format: DateFormatOpt = None,
+    calibration_end: CalibrationOpt = None,
+    holdout_days: Annotated[
+        int,
+        typer.Option(
+            "--holdout-days",
+            help="Without --calibration-end: hold out this many last days.",
+        ),
+    ] = 180,
+    time_unit: UnitOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit on a calibration period; compare predicted and actual holdout purchases."""
+    from esperia.value.evaluate import evaluate_summary
+
+    settings = state().settings()
+    unit = time_unit or settings.clv_time_unit
+    cal = _date(calibration_end, "--calibration-end")
+    if transactions is not None:
+        if cal is None:
+            raise InvalidInput("give --calibration-end to evaluate on a file")
+        summary = _file_summary(
+            transactions, customer, date, value, date_format, cal, unit
+        )
+    else:
+        from esperia.value.service import holdout_calibration_end, workspace_summary
+
+        store = open_workspace(settings)
+        try:
+            cal = cal or holdout_calibration_end(store, holdout_days)
+            summary = workspace_summary(
+                store, settings, calibration_end=cal, time_unit=unit
+            )
+        finally:
+            store.close()
+    data = evaluate_summary(summary).to_dict()
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(
+        f"calibration end {data['calibration_end']}, holdout {data['holdout']:.1f} "
+        f"{data['time_unit']}: actual {data['actual_total']:,.0f} purchases, "
+        f"predicted {data['predicted_total']:,.0f}"
+    )
+    rows = [["repeat purchases", "customers", "actual", "predicted"]]
+    for g in data["groups"]:
+        rows.append(
+            [g["frequency"], f"{g['customers']:,}", f"{g['actual']:.3f}",
+             f"{g['predicted']:.3f}"]
+        )  # fmt: skip
+    print_columns(rows)
+
+
+@app.command("retention")
+def retention(
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Window start (YYYY-MM-DD) for window retention."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Window end (YYYY-MM-DD).")
+    ] = None,
+    cohorts: Annotated[int, typer.Option(help="Most recent cohorts to show.")] = 12,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retention per month, cohorts by first purchase month, churn status."""
+    from esperia.value.retention import churn_status, retention_report, window_retention
+
+    settings = state().settings()
+    store = open_workspace(settings)
+    try:
+        report = retention_report(store, cohort_months=cohorts)
+        report["churn"] = churn_status(store, settings)
+        a, b = _date(start, "--from"), _date(end, "--to")
+        if (a is None) != (b is None):
+            raise InvalidInput("give both --from and --to for a window")
+        if a is not None and b is not None:
+            report["window"] = window_retention(store, a, b)
+    finally:
+        store.close()
+    if as_json:
+        print_json(report)
+        return
+    rows = [["month", "active", "new", "retention", "repeat", "orders/cust", "basket"]]
+    for p in report["periods"][-12:]:
+        rate = p["retention_rate"]
+        rows.append(
+            [p["month"], f"{p['active']:,}", f"{p['new']:,}",
+             "-" if rate is None else f"{rate:.1%}", f"{p['repeat_purchase_rate']:.1%}",
+             f"{p['orders_per_customer']:.2f}", f"{p['basket']:.2f}"]
+        )  # fmt: skip
+    print_columns(rows)
+    churn = report["churn"]
+    typer.echo(
+        f"churned ({churn['rule']}): {churn['churned']:,} of {churn['customers']:,}"
+    )
+    if "window" in report:
+        w = report["window"]
+        rate = w["retention_rate"]
+        typer.echo(
+            f"window {w['start']}..{w['end']}: {w['retained']:,} of "
+            f"{w['customers_before']:,} earlier customers bought again"
+            + ("" if rate is None else f" ({rate:.1%})")
+        )
+
+
+value_app = typer.Typer(
+    help="The money behind each experience: churn effects, value at risk.",
+    no_args_is_help=True,
+)
+app.add_typer(value_app, name="value")
+
+
+@value_app.command("at-risk")
+def value_at_risk(
+    months: Annotated[int, typer.Option(help="Months of incidents to price.")] = 12,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hazard ratios of each experience (95% CI) and the value they put at risk."""
+    from esperia.value.service import value_at_risk_report
+
+    settings = state().settings()
+    store = open_workspace(settings)
+    try:
+        data = value_at_risk_report(store, settings, months=months)
+    finally:
+        store.close()
+    if as_json:
+        print_json(data)
+        return
+    rows = [["experience", "hazard ratio", "95% CI", "CLV lost per incident"]]
+    for e in data["model"]["effects"]:
+        rows.append(
+            [e["label"], f"{e['hazard_ratio']:.2f}",
+             f"{e['ci_low']:.2f}-{e['ci_high']:.2f}",
+             f"{e['loss_per_incident']:,.2f}"]
+        )  # fmt: skip
+    print_columns(rows)
+    typer.echo("")
+    rows = [["touchpoint", "value at risk / month"]]
+    for r in data["at_risk"]["by_touchpoint"][:10]:
+        rows.append([str(r["touchpoint_id"]), f"{r['per_month']:,.2f}"])
+    print_columns(rows)

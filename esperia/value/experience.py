@@ -1,0 +1,340 @@
+"""Experience to money: what a bad (or good) experience does to churn, in euros.
+
+The engine builds customer-weeks: for each customer, every week from their
+first to their last activity, with the running count of each experience so
+far, whether they were still in their first three months, and whether that
+week was their last before leaving (no activity for ``churn_inactivity_days``
+before the data ends). Identical rows are grouped in the engine, and a
+discrete-time proportional hazard model (:mod:`esperia.value.hazard`) gives
+each experience's hazard ratio with its confidence interval.
+
+Money: with a monthly hazard h, a monthly discount d and hazard ratio HR, a
+customer's remaining value scales as 1 / (h + d); one more incident moves it to
+1 / (h * HR + d), so the expected CLV lost per incident is
+CLV * (1 - (h + d) / (h * HR + d)) (a gain when HR < 1).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from esperia.config import Settings
+from esperia.errors import InvalidInput, NotFound
+from esperia.store.database import Store
+from esperia.value.clv import DAYS_PER_MONTH, _monthly_rate
+from esperia.value.engine import fetch_columns
+from esperia.value.hazard import HazardFit, fit_cloglog
+from esperia.value.retention import month_index
+
+__all__ = [
+    "EXPERIENCES",
+    "Experience",
+    "ExperienceModel",
+    "expected_loss_per_incident",
+    "fit_experience_model",
+    "revenue_at_risk",
+]
+
+
+@dataclass(frozen=True)
+class Experience:
+    """One kind of experience: how to find it, and whether it is counted."""
+
+    name: str
+    label: str
+    #: SQL condition on an ``interactions`` row (alias-free column names).
+    condition: str
+    #: "count": every occurrence moves the hazard; "ever": from the first on.
+    mode: str = "count"
+    good: bool = False
+
+
+EXPERIENCES: tuple[Experience, ...] = (
+    Experience("late_delivery", "late delivery (broken promise)", "outcome = 'late'"),
+    Experience(
+        "unanswered_complaint",
+        "unanswered complaint",
+        "type = 'complaint' AND outcome = 'unanswered'",
+    ),
+    Experience(
+        "unanswered_contact",
+        "unanswered call, chat or e-mail",
+        "type IN ('call', 'chat', 'email') AND outcome = 'unanswered'",
+    ),
+    Experience("failed", "failed outcome", "outcome = 'failed'"),
+    Experience(
+        "event",
+        "attended an event",
+        "type = 'event' AND outcome = 'attended'",
+        mode="ever",
+        good=True,
+    ),
+)
+#: Negative feedback comes from the feedback table (detractor NPS, CSAT 1-2,
+#: rating 1-2 stars, or negative text where text analysis ran).
+NEGATIVE_FEEDBACK = Experience("negative_feedback", "negative feedback", "feedback")
+ONBOARDING = "first_three_months"
+#: A control for who the customer is: the share of their contacts that are
+#: digital (to one decimal). Customers who live online and in the shops differ
+#: in how often they leave, and in how many deliveries and events they meet.
+DIGITAL = "digital_share"
+#: Controls: they stand in for who the customer is, not for an experience.
+CONTROLS = (ONBOARDING, DIGITAL, "under_30", "over_60")
+
+
+def week_index(column: str) -> str:
+    """SQL for a timestamp's week (Monday-based) as one integer (both engines)."""
+    return f"CAST(floor((CAST({column} AS DATE) - DATE '1970-01-05') / 7.0) AS INTEGER)"
+
+
+#: Periods are weeks: with months, an incident late in a month would raise the
+#: hazard for the whole month, which dilutes its estimated effect.
+PERIOD = week_index
+ONBOARDING_PERIODS = 13
+
+
+def _panel_sql(days: int) -> str:
+    inter = EXPERIENCES
+    flags = ",\n".join(
+        f"sum(CASE WHEN {e.condition} THEN 1 ELSE 0 END) AS {e.name}" for e in inter
+    )
+    zeros = ", ".join(f"0 AS {e.name}" for e in inter)
+    names = [e.name for e in inter] + [NEGATIVE_FEEDBACK.name]
+    sums = ", ".join(f"sum({n}) AS {n}" for n in names)
+    cum = ",\n".join(f"sum(coalesce(e.{n}, 0)) OVER w AS {n}" for n in names)
+    ever = {e.name for e in inter if e.mode == "ever"}
+    out = ", ".join(
+        f"CASE WHEN {n} > 0 THEN 1 ELSE 0 END AS {n}" if n in ever else n for n in names
+    )
+    negative = (
+        "nps <= 6 OR csat <= 2 OR rating <= 2 OR feedback_id IN "
+        "(SELECT feedback_id FROM feedback_text WHERE polarity = 'negative')"
+    )
+    return f"""
+WITH act AS (
+    SELECT customer_id, occurred_at AS ts FROM interactions
+    UNION ALL SELECT customer_id, ordered_at FROM orders
+),
+span AS (
+    SELECT customer_id, min(ts) AS first_at, max(ts) AS last_at
+    FROM act GROUP BY customer_id
+),
+ref AS (SELECT max(last_at) AS data_end FROM span),
+mix AS (
+    SELECT i.customer_id,
+           round(avg(CASE WHEN t.medium = 'digital' THEN 1.0 ELSE 0.0 END), 1)
+               AS digital_share
+    FROM interactions i JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id
+    GROUP BY 1
+),
+cust AS (
+    SELECT s.customer_id, coalesce(x.digital_share, 0) AS digital_share,
+           CASE WHEN c.birth_year IS NOT NULL
+                AND c.birth_year >= CAST(EXTRACT(YEAR FROM r.data_end) AS INTEGER) - 30
+                THEN 1 ELSE 0 END AS under_30,
+           CASE WHEN c.birth_year IS NOT NULL
+                AND c.birth_year <= CAST(EXTRACT(YEAR FROM r.data_end) AS INTEGER) - 60
+                THEN 1 ELSE 0 END AS over_60,
+           {PERIOD("s.first_at")} AS first_m,
+           {PERIOD("s.last_at")} AS last_m,
+           {PERIOD("coalesce(c.first_seen_at, s.first_at)")} AS since_m,
+           CASE WHEN s.last_at < r.data_end - INTERVAL '{days} days'
+                THEN 1 ELSE 0 END AS churned
+    FROM span s CROSS JOIN ref r
+    LEFT JOIN customers c ON c.customer_id = s.customer_id
+    LEFT JOIN mix x ON x.customer_id = s.customer_id
+),
+ex AS (
+    SELECT customer_id, {PERIOD("occurred_at")} AS m, {flags},
+           0 AS {NEGATIVE_FEEDBACK.name}
+    FROM interactions GROUP BY 1, 2
+    UNION ALL
+    SELECT customer_id, {PERIOD("received_at")} AS m, {zeros}, count(*)
+    FROM feedback WHERE customer_id IS NOT NULL AND ({negative})
+    GROUP BY 1, 2
+),
+exm AS (SELECT customer_id, m, {sums} FROM ex GROUP BY 1, 2),
+panel AS (
+    SELECT c.customer_id, mo.m, c.since_m, c.digital_share, c.under_30, c.over_60,
+           CASE WHEN c.churned = 1 AND mo.m = c.last_m THEN 1 ELSE 0 END AS y
+    FROM cust c JOIN _months mo ON mo.m BETWEEN c.first_m AND c.last_m
+),
+cum AS (
+    SELECT p.y,
+           CASE WHEN p.m - p.since_m < {ONBOARDING_PERIODS} THEN 1 ELSE 0 END
+               AS {ONBOARDING},
+           p.digital_share AS {DIGITAL}, p.under_30, p.over_60,
+           {cum}
+    FROM panel p LEFT JOIN exm e ON e.customer_id = p.customer_id AND e.m = p.m
+    WINDOW w AS (PARTITION BY p.customer_id ORDER BY p.m ROWS UNBOUNDED PRECEDING)
+)
+SELECT {out}, {ONBOARDING}, {DIGITAL}, under_30, over_60,
+       count(*) AS trials, sum(y) AS events
+FROM cum GROUP BY {", ".join(str(i + 1) for i in range(len(names) + 4))}
+"""
+
+
+@dataclass
+class ExperienceModel:
+    fit: HazardFit
+    covariates: list[str]
+    monthly_hazard: float
+    monthly_discount: float
+    customer_weeks: int
+    churned: int
+    seconds: float
+
+    def hazard_ratio(self, name: str) -> float:
+        return self.fit.hazard_ratio(name)
+
+    def loss_fraction(self, name: str) -> float:
+        return loss_fraction(
+            self.hazard_ratio(name), self.monthly_hazard, self.monthly_discount
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        labels = {e.name: e.label for e in (*EXPERIENCES, NEGATIVE_FEEDBACK)}
+        labels[ONBOARDING] = "first three months (control)"
+        labels[DIGITAL] = "share of digital contacts, 0 to 1 (control)"
+        labels["under_30"] = "under 30 (control)"
+        labels["over_60"] = "over 60 (control)"
+        effects = []
+        for row in self.fit.table():
+            name = str(row["covariate"])
+            effects.append(
+                {**row, "label": labels.get(name, name),
+                 "loss_fraction": self.loss_fraction(name)}
+            )  # fmt: skip
+        return {
+            "effects": effects,
+            "monthly_hazard": self.monthly_hazard,
+            "monthly_discount": self.monthly_discount,
+            "customer_weeks": self.customer_weeks,
+            "churned": self.churned,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def loss_fraction(hazard_ratio: float, hazard: float, discount: float) -> float:
+    """Share of remaining value lost when the hazard is multiplied by HR."""
+    return 1.0 - (hazard + discount) / (hazard * hazard_ratio + discount)
+
+
+def expected_loss_per_incident(
+    clv: float | np.ndarray, hazard_ratio: float, monthly_hazard: float,
+    monthly_discount: float,
+) -> float | np.ndarray:  # fmt: skip
+    """Expected CLV lost by one more incident (negative: a gain).
+
+    For close-the-loop: rank recovery cases by what the incident puts at stake.
+    """
+    if monthly_hazard < 0 or hazard_ratio <= 0:
+        raise InvalidInput("the hazard must be ≥ 0 and the hazard ratio > 0")
+    return clv * loss_fraction(hazard_ratio, monthly_hazard, monthly_discount)
+
+
+def fit_experience_model(store: Store, settings: Settings) -> ExperienceModel:
+    """Build the customer-months in the engine and fit the hazard model."""
+    started = time.perf_counter()
+    days = int(settings.churn_inactivity_days)
+    if days < 1:
+        raise InvalidInput("churn_inactivity_days must be at least 1")
+    with store.connect() as conn:
+        bounds = conn.fetch_dicts(
+            f"SELECT min({PERIOD('occurred_at')}) AS lo, "
+            f"max({PERIOD('occurred_at')}) AS hi FROM interactions"
+        )[0]
+        if bounds["lo"] is None:
+            raise NotFound("the workspace has no interactions: import them first")
+        lo, hi = int(bounds["lo"]), int(bounds["hi"]) + 1
+        conn.load_arrow("_months", pa.table({"m": pa.array(range(lo - 1, hi + 1))}))
+        cols = fetch_columns(conn, _panel_sql(days))
+        conn.execute("DROP TABLE _months")
+    names = [e.name for e in EXPERIENCES] + [NEGATIVE_FEEDBACK.name, *CONTROLS]
+    x = np.column_stack([np.asarray(cols[n], dtype=float) for n in names])
+    trials = np.asarray(cols["trials"], dtype=float)
+    events = np.asarray(cols["events"], dtype=float)
+    varies = x.std(axis=0) > 0
+    used = [n for n, v in zip(names, varies, strict=True) if v]
+    fit = fit_cloglog(used, x[:, varies], trials, events)
+    weekly = float(events.sum() / trials.sum())
+    hazard = 1.0 - (1.0 - weekly) ** (DAYS_PER_MONTH / 7.0)
+    return ExperienceModel(
+        fit=fit, covariates=used, monthly_hazard=hazard,
+        monthly_discount=_monthly_rate(settings.clv_annual_discount_rate),
+        customer_weeks=int(trials.sum()), churned=int(events.sum()),
+        seconds=time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def revenue_at_risk(
+    store: Store, settings: Settings, model: ExperienceModel, *, months: int = 12
+) -> dict[str, Any]:
+    """Expected CLV lost (or gained) per month and touchpoint from incidents.
+
+    Each incident costs its customer's stored CLV times the incident kind's loss
+    fraction; customers without a stored CLV count at the mean CLV.
+    """
+    # Only bad experiences whose harm is clear (95% CI above 1) put value at
+    # risk; good ones and unclear ones are in the effects table instead.
+    harmful = {
+        str(r["covariate"]) for r in model.fit.table() if float(r["ci_low"]) > 1.0
+    }
+    kinds = [e for e in EXPERIENCES if not e.good and e.name in harmful]
+    if not kinds:
+        return {"months": months, "mean_clv": 0.0, "rows": [], "by_touchpoint": []}
+    case = " ".join(f"WHEN {e.condition} THEN '{e.name}'" for e in kinds)
+    with store.connect() as conn:
+        mean_clv = conn.scalar("SELECT avg(clv) FROM customer_value")
+        if mean_clv is None:
+            raise NotFound("no CLV predictions yet: run `esperia clv predict`")
+        top = conn.scalar(f"SELECT max({month_index('occurred_at')}) FROM interactions")
+        rows = conn.fetch_dicts(
+            f"""
+            WITH inc AS (
+                SELECT i.customer_id, i.touchpoint_id,
+                       {month_index("i.occurred_at")} AS m, CASE {case} END AS kind
+                FROM interactions i
+                WHERE {month_index("i.occurred_at")} > ?
+            )
+            SELECT inc.m, inc.touchpoint_id, inc.kind, count(*) AS incidents,
+                   sum(coalesce(v.clv, ?)) AS clv
+            FROM inc LEFT JOIN customer_value v ON v.customer_id = inc.customer_id
+            WHERE inc.kind IS NOT NULL
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            """,
+            (int(top) - months, float(mean_clv)),
+        )
+    out = []
+    for r in rows:
+        m = int(r["m"])
+        fraction = model.loss_fraction(str(r["kind"]))
+        out.append(
+            {
+                "month": f"{m // 12:04d}-{m % 12 + 1:02d}",
+                "touchpoint_id": r["touchpoint_id"],
+                "experience": r["kind"],
+                "incidents": int(r["incidents"]),
+                "value_at_risk": float(r["clv"]) * fraction,
+            }
+        )
+    by_tp: dict[str, float] = {}
+    for r in out:
+        by_tp[str(r["touchpoint_id"])] = by_tp.get(
+            str(r["touchpoint_id"]), 0.0
+        ) + float(r["value_at_risk"])
+    ranked = sorted(by_tp.items(), key=lambda kv: -kv[1])
+    return {
+        "months": months,
+        "mean_clv": float(mean_clv),
+        "rows": out,
+        "by_touchpoint": [
+            {"touchpoint_id": tp, "value_at_risk": v, "per_month": v / months}
+            for tp, v in ranked
+        ],
+    }

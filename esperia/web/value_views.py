@@ -1,0 +1,92 @@
+"""The Value page: CLV distribution, cohort retention, customers and money at risk."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from esperia.auth.users import User
+from esperia.errors import NotFound
+from esperia.store import Store
+from esperia.value.retention import retention_report
+from esperia.value.service import (
+    clv_histogram,
+    customer_values,
+    latest_fit,
+    saved_at_risk,
+)
+from esperia.web.i18n import translate
+from esperia.web.plots import figure
+from esperia.web.rendering import render
+from esperia.web.security import current_language, require_user, verify_csrf
+
+__all__ = ["router"]
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+CurrentUser = Annotated[User, Depends(require_user)]
+#: Months since first purchase shown in the cohort heatmap.
+COHORT_AGES = 13
+
+
+def _charts(lang: str, store: Store) -> dict[str, Any]:
+    def t(key: str, **values: Any) -> str:
+        return translate(lang, key, **values)
+
+    charts: dict[str, Any] = {}
+    hist = clv_histogram(store)
+    mids = [(a + b) / 2 for a, b in zip(hist["edges"], hist["edges"][1:], strict=False)]
+    charts["histogram"] = figure(
+        [{"type": "bar", "x": mids, "y": hist["counts"],
+          "marker": {"color": "#2b6cb0"}}],
+        {"xaxis": {"title": {"text": t("value.clv_axis")}},
+         "yaxis": {"title": {"text": t("value.customers")}}, "bargap": 0.05},
+        caption=t("value.hist_caption", customers=hist["customers"]), lang=lang,
+    )  # fmt: skip
+    report = retention_report(store, cohort_months=12)
+    cohorts = report["cohorts"]
+    z = [
+        [round(v * 100, 1) for v in c["retention"][:COHORT_AGES]]
+        + [None] * (COHORT_AGES - len(c["retention"][:COHORT_AGES]))
+        for c in cohorts
+    ]
+    charts["heatmap"] = figure(
+        [{"type": "heatmap", "z": z, "x": list(range(COHORT_AGES)),
+          "y": [c["cohort"] for c in cohorts], "colorscale": "Blues",
+          "hovertemplate": "%{y} +%{x}: %{z}%<extra></extra>"}],
+        {"xaxis": {"title": {"text": t("value.months_since")}, "dtick": 1},
+         "yaxis": {"type": "category", "autorange": "reversed"}},
+        caption=t("value.heatmap_caption"), lang=lang, height=420,
+    )  # fmt: skip
+    charts["periods"] = report["periods"][-12:]
+    return charts
+
+
+@router.get("/value", response_class=HTMLResponse)
+def value_page(request: Request, user: CurrentUser) -> Response:
+    store: Store = request.app.state.store
+    lang = current_language(request)
+    context: dict[str, Any] = {"fit": None, "charts": None, "at_risk": None}
+    try:
+        context["fit"] = latest_fit(store)
+    except NotFound:
+        return render(request, "value.html", context)
+    context["charts"] = _charts(lang, store)
+    context["customers"] = customer_values(store, order="at_risk", limit=15)
+    saved = saved_at_risk(store)
+    if saved is not None:
+        by_tp = saved["at_risk"]["by_touchpoint"][:10]
+        context["at_risk"] = saved
+        context["at_risk_chart"] = figure(
+            [{"type": "bar", "orientation": "h",
+              "x": [round(r["per_month"], 2) for r in by_tp],
+              "y": [r["touchpoint_id"] for r in by_tp],
+              "marker": {"color": "#c53030"}}],
+            {"yaxis": {"autorange": "reversed"},
+             "xaxis": {"title": {"text": translate(lang, "value.per_month")}},
+             "margin": {"l": 130}},
+            caption=translate(lang, "value.at_risk_caption"), lang=lang,
+        )  # fmt: skip
+    return render(request, "value.html", context)
