@@ -1,0 +1,282 @@
+"""Event logs: case, activity, timestamp (and more) as a relation in the engine.
+
+An :class:`EventLog` is a SQL relation with a fixed set of columns that every
+analysis reads — ``case_id``, ``activity``, ``ts`` (a TIMESTAMPTZ) and ``ord``
+(the original order, which breaks ties between equal timestamps the way
+process-mining tools do: a stable sort keeps file order) — plus optional ones
+(``resource``, and for workspace journeys ``customer_id``, ``touchpoint_id``,
+``channel``, ``medium``, ``stage``, ``type``, ``outcome``, ``interaction_id``,
+``segment``). The relation lives either in the workspace store (DuckDB or
+PostgreSQL: the SQL is portable) or in an in-memory DuckDB holding a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from esperia.errors import InvalidInput
+from esperia.store.database import Connection, DuckDBConnection, Store
+
+__all__ = [
+    "ACTIVITY_LEVELS",
+    "EventLog",
+    "JourneyOptions",
+    "file_log",
+    "open_workspace_log",
+    "workspace_log",
+]
+
+ActivityLevel = Literal["touchpoint", "channel", "stage"]
+ACTIVITY_LEVELS: tuple[str, ...] = ("touchpoint", "channel", "stage")
+SplitRule = Literal["gap", "purchase"]
+
+
+@dataclass(frozen=True)
+class JourneyOptions:
+    """How workspace interactions become journeys (cases)."""
+
+    #: What an activity is: the touchpoint, its channel or its journey stage.
+    level: ActivityLevel = "touchpoint"
+    #: ``gap``: a new journey after ``gap_hours`` without contact;
+    #: ``purchase``: a journey ends with each purchase.
+    split: SplitRule = "gap"
+    gap_hours: float = 24.0 * 30
+    #: Only interactions in [since, until) (ISO dates), when given.
+    since: str | None = None
+    until: str | None = None
+    segment: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.level not in ACTIVITY_LEVELS:
+            raise InvalidInput(
+                f"activity level {self.level!r}: choose touchpoint, channel or stage"
+            )
+        if self.split not in ("gap", "purchase"):
+            raise InvalidInput(f"split {self.split!r}: choose gap or purchase")
+        if not self.gap_hours > 0:
+            raise InvalidInput("the inactivity gap must be more than 0 hours")
+
+
+@dataclass
+class EventLog:
+    """A relation of events plus the connection that can query it."""
+
+    conn: Connection
+    #: A parenthesised SELECT or a table name, usable after ``FROM``.
+    source: str
+    params: tuple[Any, ...] = ()
+    #: Which optional columns the relation has.
+    columns: frozenset[str] = field(default_factory=frozenset)
+    description: str = ""
+
+    def has(self, column: str) -> bool:
+        return column in self.columns
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run ``sql`` where ``{log}`` stands for the event relation."""
+        return self.conn.fetch_dicts(
+            sql.replace("{log}", f"{self.source} AS log_"), self.params + params
+        )
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.fetchall(
+            sql.replace("{log}", f"{self.source} AS log_"), self.params + params
+        )
+
+    def summary(self) -> dict[str, Any]:
+        row = self.query(
+            "SELECT count(*) AS events, count(DISTINCT case_id) AS cases, "
+            "count(DISTINCT activity) AS activities, min(ts) AS first, "
+            "max(ts) AS last FROM {log}"
+        )[0]
+        return {**row, "source": self.description}
+
+
+# ------------------------------------------------------------------ workspace
+
+_ACTIVITY = {
+    "touchpoint": "i.touchpoint_id",
+    "channel": "coalesce(t.channel, 'unknown')",
+    "stage": "coalesce(t.stage, 'unknown')",
+}
+
+#: A purchase closes a journey under the purchase-cycle rule.
+IS_PURCHASE = "(coalesce(type, '') = 'purchase')"
+
+
+def workspace_log(conn: Connection, options: JourneyOptions | None = None) -> EventLog:
+    """The workspace's interactions as journeys, one case per journey.
+
+    Case ids read ``<customer_id>#<n>``: the customer's n-th journey (from 1).
+    """
+    opts = options or JourneyOptions()
+    where, params = ["1 = 1"], []
+    if opts.since:
+        where.append("i.occurred_at >= CAST(? AS TIMESTAMPTZ)")
+        params.append(opts.since)
+    if opts.until:
+        where.append("i.occurred_at < CAST(? AS TIMESTAMPTZ)")
+        params.append(opts.until)
+    if opts.segment:
+        where.append("c.segment = ?")
+        params.append(opts.segment)
+    base = f"""
+        SELECT i.customer_id, i.interaction_id, i.touchpoint_id,
+               i.occurred_at AS ts, i.interaction_id AS ord, i.type, i.outcome,
+               t.channel, t.medium, t.stage, c.segment,
+               CAST(NULL AS TEXT) AS resource,
+               {_ACTIVITY[opts.level]} AS activity
+        FROM interactions i
+        LEFT JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id
+        LEFT JOIN customers c ON c.customer_id = i.customer_id
+        WHERE {" AND ".join(where)}"""
+    if opts.split == "gap":
+        gap_s = float(opts.gap_hours) * 3600.0
+        boundary = (
+            "CASE WHEN lag(ts) OVER w IS NULL OR "
+            "CAST(extract(epoch FROM ts) AS DOUBLE PRECISION) - "
+            "CAST(extract(epoch FROM lag(ts) OVER w) AS DOUBLE PRECISION) "
+            f"> {gap_s!r} THEN 1 ELSE 0 END"
+        )
+    else:
+        boundary = (
+            f"CASE WHEN lag(ts) OVER w IS NULL OR lag({IS_PURCHASE}) OVER w "
+            "THEN 1 ELSE 0 END"
+        )
+    source = f"""(
+        SELECT f.*, f.customer_id || '#' || CAST(sum(f.new_journey) OVER (
+                   PARTITION BY f.customer_id ORDER BY f.ts, f.ord
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TEXT)
+               AS case_id
+        FROM (
+            SELECT b.*, {boundary} AS new_journey
+            FROM ({base}) b
+            WINDOW w AS (PARTITION BY b.customer_id ORDER BY b.ts, b.ord)
+        ) f
+    )"""
+    cols = frozenset(
+        {
+            "customer_id", "interaction_id", "touchpoint_id", "type", "outcome",
+            "channel", "medium", "stage", "segment", "resource",
+        }
+    )  # fmt: skip
+    return EventLog(
+        conn, source, tuple(params), cols,
+        description=f"workspace journeys ({opts.level}, split by {opts.split})",
+    )  # fmt: skip
+
+
+@contextmanager
+def open_workspace_log(
+    store: Store, options: JourneyOptions | None = None
+) -> Iterator[EventLog]:
+    """A workspace event log on a connection that lives as long as the block."""
+    with store.connect() as conn:
+        yield workspace_log(conn, options)
+
+
+# ---------------------------------------------------------------------- files
+
+
+def _reader(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        return "read_csv(?, header = true, all_varchar = true)"
+    if name.endswith(".parquet"):
+        return "read_parquet(?)"
+    raise InvalidInput(
+        f"{path}: unknown event-log format; use .csv (.csv.gz), .parquet or .xes "
+        "(.xes.gz)"
+    )
+
+
+def file_log(
+    path: Path | str,
+    *,
+    case: str = "case:concept:name",
+    activity: str = "concept:name",
+    timestamp: str = "time:timestamp",
+    resource: str | None = None,
+) -> EventLog:
+    """Load an event-log file into an in-memory DuckDB and describe it.
+
+    Column names default to the XES standard keys, so an XES file (or a CSV
+    flattened from one) needs no options.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    con = duckdb.connect(":memory:")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET TimeZone = 'UTC'")
+    name = path.name.lower()
+    try:
+        if name.endswith((".xes", ".xes.gz")):
+            from esperia.journey.xes import read_xes
+
+            con.register("raw_in", read_xes(path))
+            con.execute("CREATE TABLE raw AS SELECT * FROM raw_in")
+            con.unregister("raw_in")
+        else:
+            con.execute(
+                f"CREATE TABLE raw AS SELECT * FROM {_reader(path)}", [str(path)]
+            )
+    except duckdb.Error as exc:
+        raise InvalidInput(f"{path}: cannot read it: {exc}") from None
+    names = [r[0] for r in con.execute("DESCRIBE raw").fetchall()]
+    wanted = {"--case": case, "--activity": activity, "--timestamp": timestamp}
+    if resource:
+        wanted["--resource"] = resource
+    for option, column in wanted.items():
+        if column not in names:
+            raise InvalidInput(
+                f"{path}: no column {column!r} for {option}; the file has: "
+                + ", ".join(names[:30])
+            )
+    q = _ident
+    con.execute(
+        f"""CREATE TABLE events AS SELECT
+              CAST({q(case)} AS TEXT) AS case_id,
+              CAST({q(activity)} AS TEXT) AS activity,
+              TRY_CAST({q(timestamp)} AS TIMESTAMPTZ) AS ts,
+              CAST({q(timestamp)} AS TEXT) AS ts_raw,
+              rowid AS ord,
+              {f"CAST({q(resource)} AS TEXT)" if resource else "CAST(NULL AS TEXT)"}
+                AS resource
+            FROM raw"""
+    )
+    bad = con.execute(
+        "SELECT ord, ts_raw FROM events WHERE ts IS NULL AND ts_raw IS NOT NULL "
+        "ORDER BY ord LIMIT 1"
+    ).fetchone()
+    if bad is not None:
+        raise InvalidInput(
+            f"{path}: row {int(bad[0]) + 1}, column {timestamp!r}: {bad[1]!r} is "
+            "not a timestamp (use ISO 8601, e.g. 2024-03-01T10:00:00+01:00)"
+        )
+    missing = con.execute(
+        "SELECT count(*) FROM events WHERE case_id IS NULL OR activity IS NULL "
+        "OR ts IS NULL"
+    ).fetchone()
+    con.execute(
+        "DELETE FROM events WHERE case_id IS NULL OR activity IS NULL OR ts IS NULL"
+    )
+    con.execute("DROP TABLE raw")
+    if not con.execute("SELECT count(*) FROM events").fetchone()[0]:  # type: ignore[index]
+        raise InvalidInput(f"{path}: no events with a case, an activity and a time")
+    skipped = int(missing[0]) if missing else 0
+    note = f" ({skipped} incomplete events skipped)" if skipped else ""
+    return EventLog(
+        DuckDBConnection(con), "events", (), frozenset({"resource"}),
+        description=f"{path.name}{note}",
+    )  # fmt: skip
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
