@@ -74,6 +74,18 @@ class EventLog:
     #: Which optional columns the relation has.
     columns: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
+    #: How events of a case are ordered. File logs are stored pre-sorted with a
+    #: position column, so windows order by one integer instead of (ts, ord).
+    order: str = "ts, ord"
+    #: File logs also carry integer codes (``case_no``, ``activity_no``) and
+    #: ``tus`` (epoch microseconds): the DFG then runs on integers.
+    prepared: bool = False
+    #: With ``prepared``: the table of (activity_no, activity) codes.
+    activity_table: str = ""
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect
 
     def has(self, column: str) -> bool:
         return column in self.columns
@@ -240,19 +252,19 @@ def file_log(
                 + ", ".join(names[:30])
             )
     q = _ident
+    res = f"CAST({q(resource)} AS TEXT)" if resource else "CAST(NULL AS TEXT)"
     con.execute(
-        f"""CREATE TABLE events AS SELECT
+        f"""CREATE TABLE typed AS SELECT
               CAST({q(case)} AS TEXT) AS case_id,
               CAST({q(activity)} AS TEXT) AS activity,
               TRY_CAST({q(timestamp)} AS TIMESTAMPTZ) AS ts,
               CAST({q(timestamp)} AS TEXT) AS ts_raw,
-              rowid AS ord,
-              {f"CAST({q(resource)} AS TEXT)" if resource else "CAST(NULL AS TEXT)"}
-                AS resource
+              rowid AS ord, {res} AS resource
             FROM raw"""
     )
+    con.execute("DROP TABLE raw")
     bad = con.execute(
-        "SELECT ord, ts_raw FROM events WHERE ts IS NULL AND ts_raw IS NOT NULL "
+        "SELECT ord, ts_raw FROM typed WHERE ts IS NULL AND ts_raw IS NOT NULL "
         "ORDER BY ord LIMIT 1"
     ).fetchone()
     if bad is not None:
@@ -260,21 +272,43 @@ def file_log(
             f"{path}: row {int(bad[0]) + 1}, column {timestamp!r}: {bad[1]!r} is "
             "not a timestamp (use ISO 8601, e.g. 2024-03-01T10:00:00+01:00)"
         )
-    missing = con.execute(
-        "SELECT count(*) FROM events WHERE case_id IS NULL OR activity IS NULL "
-        "OR ts IS NULL"
-    ).fetchone()
+    # Sorted once by (case, time, file order) with integer codes: every
+    # analysis then orders by ``pos`` and the DFG compares integers.
     con.execute(
-        "DELETE FROM events WHERE case_id IS NULL OR activity IS NULL OR ts IS NULL"
+        """CREATE TABLE events AS
+           WITH ok AS (
+               SELECT * FROM typed
+               WHERE case_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL
+           ), acts AS (
+               SELECT activity,
+                      CAST(row_number() OVER (ORDER BY activity) AS INTEGER)
+                          AS activity_no
+               FROM (SELECT DISTINCT activity FROM ok) a
+           )
+           SELECT row_number() OVER (ORDER BY ok.case_id, ok.ts, ok.ord) AS pos,
+                  CAST(dense_rank() OVER (ORDER BY ok.case_id) AS INTEGER)
+                      AS case_no,
+                  ok.case_id, ok.activity, acts.activity_no, ok.ts,
+                  epoch_us(ok.ts) AS tus, ok.ord, ok.resource,
+                  row_number() OVER (PARTITION BY ok.case_id
+                                     ORDER BY ok.ts, ok.ord) = 1 AS is_first
+           FROM ok JOIN acts USING (activity)
+           ORDER BY pos"""
     )
-    con.execute("DROP TABLE raw")
-    if not con.execute("SELECT count(*) FROM events").fetchone()[0]:  # type: ignore[index]
+    con.execute(
+        "CREATE TABLE activities AS SELECT DISTINCT activity_no, activity FROM events"
+    )
+    total = con.execute("SELECT count(*) FROM typed").fetchone()
+    kept = con.execute("SELECT count(*) FROM events").fetchone()
+    con.execute("DROP TABLE typed")
+    if not kept or not kept[0]:
         raise InvalidInput(f"{path}: no events with a case, an activity and a time")
-    skipped = int(missing[0]) if missing else 0
+    skipped = int(total[0]) - int(kept[0]) if total else 0
     note = f" ({skipped} incomplete events skipped)" if skipped else ""
     return EventLog(
         DuckDBConnection(con), "events", (), frozenset({"resource"}),
-        description=f"{path.name}{note}",
+        description=f"{path.name}{note}", order="pos", prepared=True,
+        activity_table="activities",
     )  # fmt: skip
 
 

@@ -15,7 +15,9 @@ from esperia.journey.eventlog import IS_PURCHASE, EventLog
 __all__ = [
     "channel_switching",
     "directly_follows",
+    "epoch_seconds",
     "goal_dropouts",
+    "quantiles",
     "time_to_first_purchase",
     "top_paths",
 ]
@@ -23,15 +25,57 @@ __all__ = [
 #: Joins a path's steps inside the engine; a control character no name contains.
 _SEP = "\x1f"
 
-_EPOCH = "CAST(extract(epoch FROM {}) AS DOUBLE PRECISION)"
+
+def epoch_seconds(log: EventLog, expr: str) -> str:
+    """SQL for the seconds since 1970 of timestamp ``expr``, per engine."""
+    if log.dialect == "duckdb":
+        return f"(epoch_us({expr}) / 1e6)"
+    return f"CAST(extract(epoch FROM {expr}) AS DOUBLE PRECISION)"
 
 
-def _secs(later: str, earlier: str) -> str:
-    return f"({_EPOCH.format(later)} - {_EPOCH.format(earlier)})"
+def _secs(log: EventLog, later: str, earlier: str) -> str:
+    if log.dialect == "duckdb":  # integer microseconds first: no rounding drift
+        return f"((epoch_us({later}) - epoch_us({earlier})) / 1e6)"
+    return f"({epoch_seconds(log, later)} - {epoch_seconds(log, earlier)})"
+
+
+def quantiles(log: EventLog, expr: str, qs: tuple[float, ...] = (0.5, 0.9)) -> str:
+    """SQL for interpolated quantiles of ``expr`` as one list, per engine."""
+    values = ", ".join(repr(q) for q in qs)
+    if log.dialect == "duckdb":
+        return f"quantile_cont({expr}, [{values}])"
+    return f"percentile_cont(ARRAY[{values}]) WITHIN GROUP (ORDER BY {expr})"
 
 
 def _num(value: Any) -> float | None:
     return None if value is None else round(float(value), 3)
+
+
+def _q(values: Any, i: int) -> float | None:
+    return None if values is None else _num(values[i])
+
+
+def _pairs_sql(log: EventLog) -> str:
+    """Per event: its activity, the next one in the case (NULL at the end),
+    whether it starts the case, and the seconds to the next event."""
+    if log.prepared:
+        # Stored sorted by (case, time, file order): each row meets the next by
+        # position (DuckDB keeps a table's insertion order), no sort at all.
+        return """
+            SELECT a, CASE WHEN c2 = c THEN a2 END AS b,
+                   CASE WHEN is_first THEN 1 ELSE 0 END AS is_first,
+                   CASE WHEN c2 = c THEN (t2 - tus) / 1e6 END AS secs
+            FROM (SELECT case_no AS c, activity_no AS a, tus, is_first
+                  FROM {log}) e
+            POSITIONAL JOIN (
+                SELECT case_no AS c2, activity_no AS a2, tus AS t2
+                FROM {log} OFFSET 1) n"""
+    return f"""
+        SELECT activity AS a, lead(activity) OVER w AS b,
+               CASE WHEN lag(ts) OVER w IS NULL THEN 1 ELSE 0 END AS is_first,
+               {_secs(log, "lead(ts) OVER w", "ts")} AS secs
+        FROM {{log}}
+        WINDOW w AS (PARTITION BY case_id ORDER BY {log.order})"""
 
 
 def directly_follows(log: EventLog, *, min_count: int = 1) -> dict[str, Any]:
@@ -39,56 +83,55 @@ def directly_follows(log: EventLog, *, min_count: int = 1) -> dict[str, Any]:
 
     Times are the seconds between the two events: median and 90th percentile.
     Start and end activities count the first and last event of each case.
+    Ties in time keep the log's original order, as pm4py's stable sort does.
     """
     if min_count < 1:
         raise InvalidInput("--min-count must be at least 1")
-    edges = log.query(
+    rows = log.rows(
         f"""
-        SELECT activity AS source, nxt AS target, count(*) AS count,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS median_seconds,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY secs) AS p90_seconds
-        FROM (
-            SELECT activity, lead(activity) OVER w AS nxt,
-                   {_secs("lead(ts) OVER w", "ts")} AS secs
-            FROM {{log}}
-            WINDOW w AS (PARTITION BY case_id ORDER BY ts, ord)
-        ) pairs
-        WHERE nxt IS NOT NULL
-        GROUP BY activity, nxt
-        HAVING count(*) >= ?
-        ORDER BY count DESC, source, target""",
-        (min_count,),
+        SELECT a, b, count(*) AS n, sum(is_first) AS starts,
+               {quantiles(log, "secs")} AS q
+        FROM ({_pairs_sql(log)}) pairs
+        GROUP BY a, b"""
     )
-    ends = log.query(
-        """
-        SELECT activity, sum(is_first) AS starts, sum(is_last) AS ends,
-               count(*) AS events
-        FROM (
-            SELECT activity,
-                   CASE WHEN row_number() OVER (PARTITION BY case_id
-                        ORDER BY ts, ord) = 1 THEN 1 ELSE 0 END AS is_first,
-                   CASE WHEN row_number() OVER (PARTITION BY case_id
-                        ORDER BY ts DESC, ord DESC) = 1 THEN 1 ELSE 0 END AS is_last
-            FROM {log}
-        ) e
-        GROUP BY activity
-        ORDER BY events DESC, activity"""
-    )
-    for edge in edges:
-        edge["count"] = int(edge["count"])
-        edge["median_seconds"] = _num(edge["median_seconds"])
-        edge["p90_seconds"] = _num(edge["p90_seconds"])
+    names: dict[Any, str] = {}
+    if log.prepared:
+        names = dict(log.rows("SELECT DISTINCT activity_no, activity FROM {log}"))
+    name = names.get if names else (lambda v: v)
+    edges: list[dict[str, Any]] = []
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    events: dict[str, int] = {}
+    for a, b, n, first, q in rows:
+        source = str(name(a))
+        n = int(n)
+        events[source] = events.get(source, 0) + n
+        if int(first):
+            starts[source] = starts.get(source, 0) + int(first)
+        if b is None:
+            ends[source] = n
+        elif n >= min_count:
+            edges.append(
+                {
+                    "source": source,
+                    "target": str(name(b)),
+                    "count": n,
+                    "median_seconds": _q(q, 0),
+                    "p90_seconds": _q(q, 1),
+                }
+            )
+    edges.sort(key=lambda e: (-e["count"], e["source"], e["target"]))
+
+    def ranked(counts: dict[str, int]) -> dict[str, int]:
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
     return {
         "edges": edges,
-        "start_activities": {
-            r["activity"]: int(r["starts"]) for r in ends if int(r["starts"])
-        },
-        "end_activities": {
-            r["activity"]: int(r["ends"]) for r in ends if int(r["ends"])
-        },
-        "activities": {r["activity"]: int(r["events"]) for r in ends},
-        "cases": sum(int(r["starts"]) for r in ends),
-        "events": sum(int(r["events"]) for r in ends),
+        "start_activities": ranked(starts),
+        "end_activities": ranked(ends),
+        "activities": ranked(events),
+        "cases": sum(starts.values()),
+        "events": sum(events.values()),
     }
 
 
@@ -100,13 +143,12 @@ def top_paths(log: EventLog, *, limit: int = 10) -> dict[str, Any]:
         f"""
         WITH cases AS (
             SELECT case_id,
-                   string_agg(activity, '{_SEP}' ORDER BY ts, ord) AS path,
-                   {_secs("max(ts)", "min(ts)")} AS secs
+                   string_agg(activity, '{_SEP}' ORDER BY {log.order}) AS path,
+                   {_secs(log, "max(ts)", "min(ts)")} AS secs
             FROM {{log}} GROUP BY case_id
         ), variants AS (
             SELECT path, count(*) AS cases,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY secs)
-                       AS median_seconds
+                   {quantiles(log, "secs", (0.5,))} AS median_seconds
             FROM cases GROUP BY path
         )
         SELECT path, cases, median_seconds,
@@ -121,7 +163,7 @@ def top_paths(log: EventLog, *, limit: int = 10) -> dict[str, Any]:
             "path": str(r["path"]).split(_SEP),
             "cases": int(r["cases"]),
             "share": round(int(r["cases"]) / total, 6) if total else 0.0,
-            "median_seconds": _num(r["median_seconds"]),
+            "median_seconds": _q(r["median_seconds"], 0),
         }
         for r in rows
     ]
@@ -131,6 +173,10 @@ def top_paths(log: EventLog, *, limit: int = 10) -> dict[str, Any]:
         "paths": paths,
         "covered_share": round(sum(p["share"] for p in paths), 6),
     }
+
+
+def _desc(log: EventLog) -> str:
+    return ", ".join(f"{c.strip()} DESC" for c in log.order.split(","))
 
 
 def _require(log: EventLog, *columns: str) -> None:
@@ -146,15 +192,15 @@ def channel_switching(log: EventLog) -> dict[str, Any]:
     """How often journeys cross between digital and physical touchpoints."""
     _require(log, "medium", "channel")
     rows = log.query(
-        """
+        f"""
         SELECT coalesce(medium, 'unknown') AS source, next_medium AS target,
                count(*) AS count, count(DISTINCT case_id) AS cases
         FROM (
             SELECT case_id, medium,
                    coalesce(lead(medium) OVER w, 'unknown') AS next_medium,
                    lead(ts) OVER w AS next_ts
-            FROM {log}
-            WINDOW w AS (PARTITION BY case_id ORDER BY ts, ord)
+            FROM {{log}}
+            WINDOW w AS (PARTITION BY case_id ORDER BY {log.order})
         ) p
         WHERE next_ts IS NOT NULL
         GROUP BY 1, 2 ORDER BY count DESC"""
@@ -195,17 +241,15 @@ def time_to_first_purchase(log: EventLog) -> dict[str, Any]:
                    min(CASE WHEN {IS_PURCHASE} THEN ts END) AS first_purchase
             FROM {{log}} GROUP BY customer_id
         ), waits AS (
-            SELECT {_secs("first_purchase", "first_contact")} AS secs FROM firsts
+            SELECT {_secs(log, "first_purchase", "first_contact")} AS secs
+            FROM firsts
             WHERE first_purchase IS NOT NULL
         )
         SELECT (SELECT count(*) FROM firsts) AS customers,
                (SELECT count(*) FROM waits) AS buyers,
                (SELECT sum(CASE WHEN secs = 0 THEN 1 ELSE 0 END) FROM waits)
                    AS first_contact_is_purchase,
-               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) FROM waits)
-                   AS median_seconds,
-               (SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY secs) FROM waits)
-                   AS p90_seconds"""
+               (SELECT {quantiles(log, "secs")} FROM waits) AS q"""
     )[0]
     customers = int(row["customers"] or 0)
     buyers = int(row["buyers"] or 0)
@@ -214,8 +258,8 @@ def time_to_first_purchase(log: EventLog) -> dict[str, Any]:
         "buyers": buyers,
         "buyer_share": round(buyers / customers, 6) if customers else 0.0,
         "first_contact_is_purchase": int(row["first_contact_is_purchase"] or 0),
-        "median_seconds": _num(row["median_seconds"]),
-        "p90_seconds": _num(row["p90_seconds"]),
+        "median_seconds": _q(row["q"], 0),
+        "p90_seconds": _q(row["q"], 1),
     }
 
 
@@ -236,7 +280,7 @@ def goal_dropouts(
             FROM (
                 SELECT case_id, activity, {column},
                        row_number() OVER (PARTITION BY case_id
-                                          ORDER BY ts DESC, ord DESC) AS last_one
+                                          ORDER BY {_desc(log)}) AS last_one
                 FROM {{log}}
             ) e
             GROUP BY case_id
