@@ -90,16 +90,27 @@ class EventLog:
     def has(self, column: str) -> bool:
         return column in self.columns
 
+    def _sql(self, sql: str) -> str:
+        """Put the relation where ``{log}`` stands (aliased ``log_``).
+
+        A source with parameters becomes a leading CTE, so its placeholders
+        come first however often the query reads the log.
+        """
+        if not self.params:
+            return sql.replace("{log}", f"{self.source} AS log_")
+        body = sql.replace("{log}", "log_src AS log_")
+        head = f"log_src AS {self.source}"
+        stripped = body.lstrip()
+        if stripped[:4].upper() == "WITH":
+            return f"WITH {head}, {stripped[4:]}"
+        return f"WITH {head} {body}"
+
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Run ``sql`` where ``{log}`` stands for the event relation."""
-        return self.conn.fetch_dicts(
-            sql.replace("{log}", f"{self.source} AS log_"), self.params + params
-        )
+        return self.conn.fetch_dicts(self._sql(sql), self.params + params)
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.fetchall(
-            sql.replace("{log}", f"{self.source} AS log_"), self.params + params
-        )
+        return self.conn.fetchall(self._sql(sql), self.params + params)
 
     def summary(self) -> dict[str, Any]:
         row = self.query(
@@ -122,12 +133,65 @@ _ACTIVITY = {
 IS_PURCHASE = "(coalesce(type, '') = 'purchase')"
 
 
+_COLUMNS = frozenset(
+    {
+        "customer_id", "interaction_id", "touchpoint_id", "type", "outcome",
+        "channel", "medium", "stage", "segment", "resource",
+    }
+)  # fmt: skip
+
+
 def workspace_log(conn: Connection, options: JourneyOptions | None = None) -> EventLog:
     """The workspace's interactions as journeys, one case per journey.
 
-    Case ids read ``<customer_id>#<n>``: the customer's n-th journey (from 1).
+    Case ids read ``<customer_id>#<n>`` (n numbers journeys across the
+    workspace). When the stored journeys (:mod:`esperia.journey.build`) match
+    ``options`` they are read in their stored order; otherwise the split runs
+    on the fly.
     """
+    from esperia.journey.build import journeys_state
+
     opts = options or JourneyOptions()
+    if journeys_state(conn, opts)["current"]:
+        return _stored_log(conn, opts)
+    return _live_log(conn, opts)
+
+
+def _stored_log(conn: Connection, opts: JourneyOptions) -> EventLog:
+    where, params = [], []
+    if opts.since:
+        where.append("j.ts >= CAST(? AS TIMESTAMPTZ)")
+        params.append(opts.since)
+    if opts.until:
+        where.append("j.ts < CAST(? AS TIMESTAMPTZ)")
+        params.append(opts.until)
+    if opts.segment:
+        where.append(
+            "j.customer_id IN (SELECT customer_id FROM customers WHERE segment = ?)"
+        )
+        params.append(opts.segment)
+    activity = _ACTIVITY[opts.level].replace("i.touchpoint_id", "j.touchpoint_id")
+    activity = activity.replace("t.", "j.")
+    source = f"""(
+        SELECT j.pos, j.case_no, j.case_id, j.customer_id, j.interaction_id,
+               j.touchpoint_id, j.channel, j.medium, j.stage, j.type, j.outcome,
+               j.ts, j.tus, j.is_first, j.seq, j.interaction_id AS ord,
+               CAST(NULL AS TEXT) AS segment, CAST(NULL AS TEXT) AS resource,
+               {activity} AS activity
+        FROM journey_events j
+        {"WHERE " + " AND ".join(where) if where else ""}
+    )"""
+    # Pairing rows by position needs every event of a case and DuckDB's kept
+    # insertion order; a filtered log pairs through window functions instead.
+    positional = conn.dialect == "duckdb" and not where
+    return EventLog(
+        conn, source, tuple(params), _COLUMNS,
+        description=f"workspace journeys ({opts.level}, split by {opts.split})",
+        order="pos", prepared=positional,
+    )  # fmt: skip
+
+
+def _live_log(conn: Connection, opts: JourneyOptions) -> EventLog:
     where, params = ["1 = 1"], []
     if opts.since:
         where.append("i.occurred_at >= CAST(? AS TIMESTAMPTZ)")
@@ -172,14 +236,8 @@ def workspace_log(conn: Connection, options: JourneyOptions | None = None) -> Ev
             WINDOW w AS (PARTITION BY b.customer_id ORDER BY b.ts, b.ord)
         ) f
     )"""
-    cols = frozenset(
-        {
-            "customer_id", "interaction_id", "touchpoint_id", "type", "outcome",
-            "channel", "medium", "stage", "segment", "resource",
-        }
-    )  # fmt: skip
     return EventLog(
-        conn, source, tuple(params), cols,
+        conn, source, tuple(params), _COLUMNS,
         description=f"workspace journeys ({opts.level}, split by {opts.split})",
     )  # fmt: skip
 
@@ -291,7 +349,8 @@ def file_log(
                   ok.case_id, ok.activity, acts.activity_no, ok.ts,
                   epoch_us(ok.ts) AS tus, ok.ord, ok.resource,
                   row_number() OVER (PARTITION BY ok.case_id
-                                     ORDER BY ok.ts, ok.ord) = 1 AS is_first
+                                     ORDER BY ok.ts, ok.ord) - 1 AS seq,
+                  seq = 0 AS is_first
            FROM ok JOIN acts USING (activity)
            ORDER BY pos"""
     )

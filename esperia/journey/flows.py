@@ -61,21 +61,22 @@ def _pairs_sql(log: EventLog) -> str:
     if log.prepared:
         # Stored sorted by (case, time, file order): each row meets the next by
         # position (DuckDB keeps a table's insertion order), no sort at all.
-        return """
+        act = "activity_no" if log.activity_table else "activity"
+        return f"""
             SELECT a, CASE WHEN c2 = c THEN a2 END AS b,
                    CASE WHEN is_first THEN 1 ELSE 0 END AS is_first,
                    CASE WHEN c2 = c THEN (t2 - tus) / 1e6 END AS secs
-            FROM (SELECT case_no AS c, activity_no AS a, tus, is_first
-                  FROM {log}) e
+            FROM (SELECT case_no AS c, {act} AS a, tus, is_first
+                  FROM {{log}}) e
             POSITIONAL JOIN (
-                SELECT case_no AS c2, activity_no AS a2, tus AS t2
-                FROM {log} OFFSET 1) n"""
+                SELECT case_no AS c2, {act} AS a2, tus AS t2
+                FROM {{log}} OFFSET 1) n"""
     return f"""
         SELECT activity AS a, lead(activity) OVER w AS b,
                CASE WHEN lag(ts) OVER w IS NULL THEN 1 ELSE 0 END AS is_first,
                {_secs(log, "lead(ts) OVER w", "ts")} AS secs
         FROM {{log}}
-        WINDOW w AS (PARTITION BY case_id ORDER BY {log.order})"""
+        WINDOW w AS (PARTITION BY {case_key(log)} ORDER BY {log.order})"""
 
 
 def directly_follows(log: EventLog, *, min_count: int = 1) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def directly_follows(log: EventLog, *, min_count: int = 1) -> dict[str, Any]:
         GROUP BY a, b"""
     )
     names: dict[Any, str] = {}
-    if log.prepared:
+    if log.activity_table:
         names = dict(log.rows("SELECT DISTINCT activity_no, activity FROM {log}"))
     name = names.get if names else (lambda v: v)
     edges: list[dict[str, Any]] = []
@@ -139,13 +140,14 @@ def top_paths(log: EventLog, *, limit: int = 10) -> dict[str, Any]:
     """The most frequent complete paths (variants) with their share of cases."""
     if limit < 1:
         raise InvalidInput("--limit must be at least 1")
+    if log.prepared:
+        return _hashed_paths(log, limit)
     rows = log.query(
         f"""
         WITH cases AS (
-            SELECT case_id,
-                   string_agg(activity, '{_SEP}' ORDER BY {log.order}) AS path,
+            SELECT string_agg(activity, '{_SEP}' ORDER BY {log.order}) AS path,
                    {_secs(log, "max(ts)", "min(ts)")} AS secs
-            FROM {{log}} GROUP BY case_id
+            FROM {{log}} GROUP BY {case_key(log)}
         ), variants AS (
             SELECT path, count(*) AS cases,
                    {quantiles(log, "secs", (0.5,))} AS median_seconds
@@ -157,22 +159,84 @@ def top_paths(log: EventLog, *, limit: int = 10) -> dict[str, Any]:
         FROM variants ORDER BY cases DESC, path LIMIT ?""",
         (limit,),
     )
-    total = int(rows[0]["total"]) if rows else 0
     paths = [
-        {
-            "path": str(r["path"]).split(_SEP),
-            "cases": int(r["cases"]),
-            "share": round(int(r["cases"]) / total, 6) if total else 0.0,
-            "median_seconds": _q(r["median_seconds"], 0),
-        }
+        (str(r["path"]).split(_SEP), int(r["cases"]), _q(r["median_seconds"], 0))
         for r in rows
+    ]
+    total = int(rows[0]["total"]) if rows else 0
+    variants = int(rows[0]["variants"]) if rows else 0
+    return _paths_result(paths, total, variants)
+
+
+def _hashed_paths(log: EventLog, limit: int) -> dict[str, Any]:
+    """Variants keyed by an order-free hash of (activity, position in case).
+
+    XOR of 64-bit hashes of each step with its position identifies a path
+    without sorting the events of every case; only the few top paths are then
+    spelled out. Two different paths of equal length share a key with
+    probability about 2^-64 per pair.
+    """
+    # DuckDB's multi-argument hash combines linearly (order would cancel out
+    # under XOR), so each step is hashed as one value.
+    step = (
+        "activity_no + seq * 1000003"
+        if log.activity_table
+        else "activity || chr(31) || CAST(seq AS TEXT)"
+    )
+    rows = log.rows(
+        f"""
+        WITH cases AS (
+            SELECT bit_xor(hash({step})) AS key, count(*) AS steps,
+                   min(case_no) AS case_no, (max(tus) - min(tus)) / 1e6 AS secs
+            FROM {{log}} GROUP BY case_no
+        ), variants AS (
+            SELECT key, steps, count(*) AS cases, min(case_no) AS example,
+                   quantile_cont(secs, 0.5) AS median_seconds
+            FROM cases GROUP BY key, steps
+        )
+        SELECT example, cases, median_seconds,
+               (SELECT count(*) FROM cases), (SELECT count(*) FROM variants)
+        FROM variants ORDER BY cases DESC, example LIMIT ?""",
+        (limit,),
+    )
+    if not rows:
+        return _paths_result([], 0, 0)
+    examples = [int(r[0]) for r in rows]
+    marks = ", ".join("?" for _ in examples)
+    spelled = dict(
+        log.rows(
+            f"""SELECT case_no, string_agg(activity, '{_SEP}' ORDER BY seq)
+                FROM {{log}} WHERE case_no IN ({marks}) GROUP BY case_no""",
+            tuple(examples),
+        )
+    )
+    paths = [(str(spelled[int(r[0])]).split(_SEP), int(r[1]), _num(r[2])) for r in rows]
+    return _paths_result(paths, int(rows[0][3]), int(rows[0][4]))
+
+
+def _paths_result(
+    paths: list[tuple[list[str], int, float | None]], total: int, variants: int
+) -> dict[str, Any]:
+    out = [
+        {
+            "path": path,
+            "cases": cases,
+            "share": round(cases / total, 6) if total else 0.0,
+            "median_seconds": median,
+        }
+        for path, cases, median in paths
     ]
     return {
         "cases": total,
-        "variants": int(rows[0]["variants"]) if rows else 0,
-        "paths": paths,
-        "covered_share": round(sum(p["share"] for p in paths), 6),
+        "variants": variants,
+        "paths": out,
+        "covered_share": round(sum(p["share"] for p in out), 6),
     }
+
+
+def case_key(log: EventLog) -> str:
+    """The column that names a case: the integer code where the log has one."""
+    return "case_no" if log.order == "pos" else "case_id"
 
 
 def _desc(log: EventLog) -> str:
