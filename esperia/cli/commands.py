@@ -4,6 +4,7 @@ from esperia.cli import (  # noqa: F401
     customers,
     data,
     demo,
+    journey,
     keys,
     serve,
     users,

@@ -11,10 +11,10 @@ a bad experience:
   experiences minus bad ones; experiences closer than ``horizon`` to the end
   of the data are left out, their future is unknown);
 - **satisfaction drop** — the mean of the customer's feedback scores in the
-  60 days after (NPS/10, (CSAT−1)/4, (rating−1)/4, or text sentiment mapped to
-  0–1 when there is no score).
+  60 days after (NPS/10, (CSAT-1)/4, (rating-1)/4, or text sentiment mapped to
+  0-1 when there is no score).
 
-Harm = retention drop + satisfaction drop (both on a 0–1 scale); moments are
+Harm = retention drop + satisfaction drop (both on a 0-1 scale); moments are
 ranked by it. The comparison is observational: customers who meet a late
 parcel differ from others in more than the parcel, so harm is an association.
 """
@@ -62,7 +62,7 @@ def _list(values: tuple[str, ...]) -> str:
 def _has_text(conn: Connection) -> bool:
     try:
         conn.scalar("SELECT count(*) FROM feedback_text WHERE 1 = 0")
-    except Exception:  # noqa: BLE001 - the text tables are optional
+    except Exception:  # the text tables are optional
         return False
     return True
 
@@ -102,7 +102,8 @@ def _experiences_sql(conn: Connection) -> str:
                  WHEN i.outcome IN ({_list(BAD_OUTCOMES)})
                    THEN coalesce(i.type, 'contact') || ':' || i.outcome
                  WHEN {broken} THEN 'broken_promise'
-                 WHEN l.score < 0.5 AND coalesce(i.type, '') NOT IN ({_list(VOICE_TYPES)})
+                 WHEN l.score < 0.5
+                      AND coalesce(i.type, '') NOT IN ({_list(VOICE_TYPES)})
                    THEN 'negative_feedback'
                END AS bad_kind,
                l.score AS linked_score,
@@ -285,7 +286,7 @@ def experience_index(log: EventLog, *, horizon_days: int = 90) -> dict[str, Any]
     if auc_plain is not None and auc_peak is not None:
         better = "peak_end" if auc_peak > auc_plain else "plain"
     return {
-        "journeys": int(len(rows)),
+        "journeys": len(rows),
         "retained_share": round(float(retained.mean()), 4),
         "mean_plain": round(float(plain.mean()), 4),
         "mean_peak_end": round(float(peak_end.mean()), 4),
