@@ -55,18 +55,25 @@ def funnel(
         raise InvalidInput("a funnel has at most 12 steps")
     if by is not None and by not in _GROUPS:
         raise InvalidInput(f"--by {by!r}: choose segment or month")
-    if by == "segment" and not log.has("segment"):
+    if by == "segment" and not log.has("customer_id"):
         raise InvalidInput("--by segment needs workspace journeys")
     chosen = _field(log, steps, field)
     column = _COLUMN[chosen]
     key = case_key(log)
     group = "CAST('all' AS TEXT)"
     if by == "segment":
-        group = "coalesce(min(segment), 'none')"
+        group = "coalesce(cu.segment, 'none')"
     elif by == "month":
-        group = "substr(CAST(date_trunc('month', min(ts)) AS TEXT), 1, 7)"
+        group = "substr(CAST(date_trunc('month', x.started) AS TEXT), 1, 7)"
+    customer = "min(customer_id)" if log.has("customer_id") else "CAST(NULL AS TEXT)"
     ctes = [
-        f"cases AS (SELECT {key} AS k, {group} AS grp FROM {{log}} GROUP BY {key})",
+        f"cases AS (SELECT x.k, {group} AS grp FROM ("
+        f"SELECT {key} AS k, {customer} AS cust, min(ts) AS started "
+        f"FROM {{log}} GROUP BY {key}) x "
+        "LEFT JOIN customers cu ON cu.customer_id = x.cust)"
+        if by == "segment"
+        else f"cases AS (SELECT x.k, {group} AS grp FROM ("
+        f"SELECT {key} AS k, min(ts) AS started FROM {{log}} GROUP BY {key}) x)",
         f"s1 AS (SELECT {key} AS k, min(ts) AS t FROM {{log}} "
         f"WHERE {column} = ? GROUP BY {key})",
     ]
