@@ -123,6 +123,7 @@ def test_bad_files_say_what_and_where(tmp_path: Path) -> None:
 def test_cli_dfg_json_on_a_file(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text(CSV, encoding="utf-8")
+
     def esperia(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "esperia", *args],
