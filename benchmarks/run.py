@@ -197,9 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     journey.add_argument("--rows", type=int, default=10_000_000)
     journey.add_argument("--level", default="touchpoint")
     journey.add_argument("--repeat", type=int, default=5)
-    journey.add_argument(
-        "--part", default="all", choices=("all", "bpic", "workspace")
-    )
+    journey.add_argument("--part", default="all", choices=("all", "bpic", "workspace"))
     pgmerge = sub.add_parser(
         "pgmerge", help="PostgreSQL: the merge statement's forms, EXPLAIN ANALYZE"
     )

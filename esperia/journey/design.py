@@ -182,7 +182,7 @@ def conformance(
         ORDER BY s.k, s.idx"""
     rows = log.rows(sql, tuple(params))
     cases: dict[str, dict[str, Any]] = {}
-    step_totals = [
+    step_totals: list[dict[str, Any]] = [
         {"step": s.name, "skipped": 0, "out_of_order": 0, "late": 0, "repeats": 0}
         for s in design.steps
     ]
@@ -298,7 +298,7 @@ def _deviation_harm(
         FROM outcome GROUP BY 2"""
     )
     by = {(r["deviation"], int(r["flag"])): r for r in rows}
-    out = []
+    out: list[dict[str, Any]] = []
     for deviation in ("skipped", "out_of_order", "late", "repeated"):
         yes, no = by.get((deviation, 1)), by.get((deviation, 0))
         if not yes or not no:
@@ -320,5 +320,5 @@ def _deviation_harm(
                 "harm": round(churn_up + (score_drop or 0.0), 4),
             }
         )
-    out.sort(key=lambda d: -d["harm"])
+    out.sort(key=lambda d: -float(d["harm"]))
     return out

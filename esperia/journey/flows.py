@@ -217,7 +217,7 @@ def _hashed_paths(log: EventLog, limit: int) -> dict[str, Any]:
 def _paths_result(
     paths: list[tuple[list[str], int, float | None]], total: int, variants: int
 ) -> dict[str, Any]:
-    out = [
+    out: list[dict[str, Any]] = [
         {
             "path": path,
             "cases": cases,
@@ -230,7 +230,7 @@ def _paths_result(
         "cases": total,
         "variants": variants,
         "paths": out,
-        "covered_share": round(sum(p["share"] for p in out), 6),
+        "covered_share": round(sum(float(p["share"]) for p in out), 6),
     }
 
 

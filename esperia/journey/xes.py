@@ -55,7 +55,7 @@ def _convert(kind: str, raw: str | None, where: str) -> Any:
 
 def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from esperia.errors import InvalidInput
 from esperia.ingest import ImportOptions, import_arrow
 from esperia.journey import directly_follows, file_log, read_xes, top_paths
