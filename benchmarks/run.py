@@ -5,6 +5,7 @@
     python benchmarks/run.py all            # both, as `make bench` runs it
     python benchmarks/run.py enrich --engine all   # text enrichment of the demo
     python benchmarks/run.py clv --customers 1000000   # CLV next to lifetimes
+    python benchmarks/run.py journey        # DFG vs pm4py; 10M-interaction journeys
 
 Each run prints Markdown tables (Esperia next to its baselines, with pass/fail
 against the targets) and writes every number to benchmarks/results/*.json.
@@ -184,6 +185,25 @@ def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.journey import (
+        DEFAULT_LOG,
+        journey_tables,
+        run_bpic,
+        run_workspace,
+    )
+
+    result: dict[str, Any] = {}
+    log = Path(args.log) if args.log else DEFAULT_LOG
+    if args.part in ("all", "bpic"):
+        result["bpic"] = run_bpic(log, args.repeat, _log)
+    if args.part in ("all", "workspace"):
+        result["workspace"] = run_workspace(args.rows, args.level, _log)
+    _log("")
+    _log(journey_tables(result))
+    return result
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -202,6 +222,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     act.add_argument("--customers", type=int, default=20_000)
     act.add_argument("--repeat", type=int, default=3)
+    journey = sub.add_parser(
+        "journey", help="journeys: DFG vs pm4py (BPIC 2012), 10M interactions"
+    )
+    journey.add_argument("--log", help="XES/CSV log (default: BPI Challenge 2012)")
+    journey.add_argument("--rows", type=int, default=10_000_000)
+    journey.add_argument("--level", default="touchpoint")
+    journey.add_argument("--repeat", type=int, default=5)
+    journey.add_argument("--part", default="all", choices=("all", "bpic", "workspace"))
     pgmerge = sub.add_parser(
         "pgmerge", help="PostgreSQL: the merge statement's forms, EXPLAIN ANALYZE"
     )
@@ -283,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         args = _parser().parse_args(["all", *(argv or [])])
+    if args.command == "journey":
+        args.engine = "duckdb"
     default_engine = "postgresql" if args.command == "pgmerge" else "duckdb"
     engines = _choices(getattr(args, "engine", default_engine), ENGINES)
     payload: dict[str, Any] = {
@@ -316,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             payload["text"] = run_text(args.copies)
         if args.command == "clv":
             payload["clv"] = cmd_clv(args)
+        if args.command == "journey":
+            payload["journey"] = cmd_journey(args)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

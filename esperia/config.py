@@ -89,6 +89,28 @@ class Settings(BaseSettings):
     session_max_age_s: int = Field(
         default=8 * 3600, description="How long a web login lasts, in seconds."
     )
+    # --- journey (esperia.journey) ---
+    journey_split: Literal["gap", "purchase"] = Field(
+        default="gap",
+        description="How a customer's interactions split into journeys: after an "
+        "inactivity gap, or after each purchase.",
+    )
+    journey_gap_hours: float = Field(
+        default=24.0 * 30,
+        gt=0,
+        description="Hours without contact that end a journey (split `gap`).",
+    )
+    journey_goal_stage: str = Field(
+        default="purchase",
+        description="The stage a journey should reach; journeys that never do are "
+        "reported as drop-outs.",
+    )
+    journey_horizon_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days after an experience in which a customer must still be "
+        "active to count as retained (moments of truth, conformance).",
+    )
 
     # -- text analytics (issue 3, engine) --
     text_languages: list[str] = Field(

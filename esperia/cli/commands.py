@@ -5,6 +5,7 @@ from esperia.cli import (  # noqa: F401
     customers,
     data,
     demo,
+    journey,
     keys,
     serve,
     surveys,

@@ -497,6 +497,44 @@ _VALUE_PG_INDEXES = """
 CREATE INDEX customer_value_customer ON customer_value (customer_id)
 """
 
+# Journeys (esperia.journey): interactions in journey order, rebuilt from the
+# interactions when they change. Stored sorted by position so DuckDB can pair
+# each event with the next one without sorting ten million rows per question.
+_JOURNEYS = """
+CREATE TABLE journey_events (
+    pos BIGINT NOT NULL,
+    case_no BIGINT NOT NULL,
+    case_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    interaction_id TEXT NOT NULL,
+    touchpoint_id TEXT NOT NULL,
+    channel TEXT,
+    medium TEXT,
+    stage TEXT,
+    type TEXT,
+    outcome TEXT,
+    ts TIMESTAMPTZ NOT NULL,
+    tus BIGINT NOT NULL,
+    is_first BOOLEAN NOT NULL,
+    seq BIGINT NOT NULL
+);
+
+CREATE TABLE journey_builds (
+    built_at TIMESTAMPTZ NOT NULL,
+    split TEXT NOT NULL,
+    gap_hours DOUBLE PRECISION NOT NULL,
+    interactions BIGINT NOT NULL,
+    last_import BIGINT,
+    journeys BIGINT NOT NULL,
+    seconds DOUBLE PRECISION NOT NULL
+)
+"""
+
+_JOURNEYS_PG_INDEXES = """
+CREATE INDEX journey_events_pos ON journey_events (pos);
+CREATE INDEX journey_events_case ON journey_events (case_no)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -506,6 +544,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "PostgreSQL lookup indexes", _PG_INDEXES),
     Migration(4, "text analytics per feedback", _TEXT, _TEXT_PG_INDEXES),
     Migration(5, "customer value and CLV fits", _VALUE, _VALUE_PG_INDEXES),
+    Migration(6, "journeys in journey order", _JOURNEYS, _JOURNEYS_PG_INDEXES),
     Migration(
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
