@@ -5,6 +5,7 @@ from esperia.cli import (  # noqa: F401
     data,
     demo,
     keys,
+    personas,
     serve,
     surveys,
     text,
