@@ -535,6 +535,44 @@ CREATE INDEX journey_events_pos ON journey_events (pos);
 CREATE INDEX journey_events_case ON journey_events (case_no)
 """
 
+# Personas (esperia.personas): each build is a version; its personas carry the
+# card as JSON; memberships map every customer to a persona of a version.
+_PERSONAS = """
+CREATE TABLE persona_versions (
+    version INTEGER PRIMARY KEY,
+    built_at TIMESTAMPTZ NOT NULL,
+    k INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    criterion TEXT NOT NULL,
+    customers BIGINT NOT NULL,
+    features TEXT NOT NULL,
+    scores TEXT,
+    drift TEXT
+);
+
+CREATE TABLE personas (
+    version INTEGER NOT NULL,
+    persona INTEGER NOT NULL,
+    name_it TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    share_customers DOUBLE PRECISION NOT NULL,
+    share_revenue DOUBLE PRECISION,
+    card TEXT NOT NULL,
+    PRIMARY KEY (version, persona)
+);
+
+CREATE TABLE persona_members (
+    version INTEGER NOT NULL,
+    customer_id TEXT NOT NULL,
+    persona INTEGER NOT NULL
+)
+"""
+
+_PERSONAS_PG_INDEXES = """
+CREATE INDEX persona_members_customer ON persona_members (customer_id, version)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -549,6 +587,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
     Migration(10, "close the loop: rules, cases, outbox", _ACT, _ACT_PG_INDEXES),
+    Migration(11, "personas, versions, members", _PERSONAS, _PERSONAS_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
 )
 

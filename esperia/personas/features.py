@@ -1,0 +1,299 @@
+"""Features per customer, computed in the engine: one SQL query per family.
+
+Each family is one ``GROUP BY customer_id`` query written once for DuckDB and
+PostgreSQL; Python only receives the per-customer result as columns (Arrow on
+DuckDB, rows from PostgreSQL) and never loops over customers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from esperia.store.database import Connection, DuckDBConnection
+from esperia.vocabulary import CHANNELS, MODULES, STAGES
+
+__all__ = ["FeatureFrame", "compute_features", "table_exists"]
+
+#: Aspects kept as features: the most mentioned ones in the workspace.
+TOP_ASPECTS = 12
+_SAFE = re.compile(r"[^a-z0-9_]")
+
+
+@dataclass
+class FeatureFrame:
+    """Per-customer feature columns aligned on ``customer_ids``."""
+
+    customer_ids: np.ndarray
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    categories: dict[str, np.ndarray] = field(default_factory=dict)
+    families: dict[str, list[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.customer_ids)
+
+
+def _name(value: str) -> str:
+    return _SAFE.sub("_", value.lower())
+
+
+def table_exists(conn: Connection, table: str) -> bool:
+    """Whether ``table`` exists (optional tables of other areas, e.g. CLV)."""
+    return bool(
+        conn.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            (table,),
+        )
+    )
+
+
+def _fetch(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """A query's result as numpy columns (Arrow on DuckDB, no per-row objects)."""
+    if isinstance(conn, DuckDBConnection):
+        table = conn.raw.sql(sql, params=list(params) or None).to_arrow_table()
+        return {
+            name: table.column(name).to_numpy(zero_copy_only=False)
+            for name in table.column_names
+        }
+    rows = conn.fetch_dicts(sql, params)
+    if not rows:
+        return {}
+    return {k: np.array([r[k] for r in rows], dtype=object) for k in rows[0]}
+
+
+def _shares(
+    column: str, values: list[str], total: str, prefix: str, contact: str = ""
+) -> list[str]:
+    """Share of rows per value; with ``contact``, of direct contacts only."""
+    extra = f" AND {contact} IS DISTINCT FROM 'indirect'" if contact else ""
+    return [
+        f"count(*) FILTER (WHERE {column} = '{v.replace(chr(39), '')}'{extra}) "
+        f"* 1.0 / {total} AS {prefix}_{_name(v)}"
+        for v in values
+    ]
+
+
+def _behaviour_sql(channels: list[str]) -> str:
+    cols = [
+        "i.customer_id",
+        "count(*) AS interactions",
+        "count(*) FILTER (WHERE t.contact IS DISTINCT FROM 'indirect') "
+        "AS direct_contacts",
+        "max(i.occurred_at) AS last_interaction",
+        "min(i.occurred_at) AS first_interaction",
+        "count(*) FILTER (WHERE t.medium = 'physical') * 1.0 / count(*) "
+        "AS share_physical",
+        "count(*) FILTER (WHERE t.contact = 'direct') * 1.0 / count(*) AS share_direct",
+        "count(*) FILTER (WHERE extract(hour FROM i.occurred_at) < 12) * 1.0 "
+        "/ count(*) AS share_morning",
+        "count(*) FILTER (WHERE extract(hour FROM i.occurred_at) >= 18) * 1.0 "
+        "/ count(*) AS share_evening",
+        "count(*) FILTER (WHERE extract(dow FROM i.occurred_at) IN (0, 6)) * 1.0 "
+        "/ count(*) AS share_weekend",
+        "count(*) FILTER (WHERE t.stage = 'service') * 1.0 / count(*) AS share_care",
+    ]
+    # Mixes over direct contacts only: indirect ones (an ad seen, a press
+    # mention) say what the company pushed, not how the customer chose to deal.
+    direct = (
+        "greatest(count(*) FILTER (WHERE t.contact IS DISTINCT FROM 'indirect'), 1)"
+    )
+    cols += _shares("t.channel", channels, direct, "channel", "t.contact")
+    cols += _shares("t.stage", list(STAGES), direct, "stage", "t.contact")
+    care = "greatest(count(*) FILTER (WHERE t.stage = 'service'), 1)"
+    cols += [
+        f"count(*) FILTER (WHERE t.stage = 'service' AND t.channel = '{c}') * 1.0 "
+        f"/ {care} AS care_{c}"
+        for c in ("phone", "chat", "email")
+    ]
+    return (
+        f"SELECT {', '.join(cols)} FROM interactions i "
+        "JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id "
+        "GROUP BY i.customer_id"
+    )
+
+
+_ORDERS_SQL = """
+SELECT customer_id,
+       count(*) AS orders,
+       sum(revenue) AS revenue,
+       avg(revenue) AS basket,
+       max(ordered_at) AS last_order,
+       min(ordered_at) AS first_order,
+       count(*) FILTER (WHERE extract(month FROM ordered_at) = 12) * 1.0 / count(*)
+           AS season_december,
+       count(*) FILTER (WHERE extract(month FROM ordered_at) IN (2, 9)) * 1.0
+           / count(*) AS season_school,
+       count(*) FILTER (WHERE extract(month FROM ordered_at) IN (6, 7, 8)) * 1.0
+           / count(*) AS season_summer
+FROM orders GROUP BY customer_id
+"""
+
+_FEEDBACK_SQL = """
+SELECT f.customer_id,
+       count(*) AS feedback,
+       avg(f.nps) AS nps_mean,
+       count(*) FILTER (WHERE f.nps >= 9) * 1.0
+           / greatest(count(f.nps), 1) AS share_promoter,
+       avg(ft.sentiment) AS sentiment_mean
+FROM feedback f LEFT JOIN feedback_text ft ON ft.feedback_id = f.feedback_id
+WHERE f.customer_id IS NOT NULL
+GROUP BY f.customer_id
+"""
+
+
+def _modules_sql() -> str:
+    cols = _shares("m.module", list(MODULES), "count(*)", "module")
+    return (
+        f"SELECT f.customer_id, {', '.join(cols)} FROM feedback_modules m "
+        "JOIN feedback f ON f.feedback_id = m.feedback_id "
+        "WHERE f.customer_id IS NOT NULL GROUP BY f.customer_id"
+    )
+
+
+def _aspects_sql(aspects: list[str]) -> str:
+    cols = _shares("a.aspect", aspects, "count(*)", "aspect")
+    return (
+        f"SELECT f.customer_id, {', '.join(cols)} FROM feedback_aspects a "
+        "JOIN feedback f ON f.feedback_id = a.feedback_id "
+        "WHERE f.customer_id IS NOT NULL GROUP BY f.customer_id"
+    )
+
+
+_CUSTOMERS_SQL = """
+SELECT customer_id, birth_year, first_seen_at,
+       coalesce(language, '') AS language, coalesce(region, '') AS region
+FROM customers ORDER BY customer_id
+"""
+
+
+def _days(later: np.ndarray, earlier: Any) -> np.ndarray:
+    """Days between two timestamp columns (NaT/None become NaN)."""
+    a = np.array(later, dtype="datetime64[s]")
+    b = np.array(earlier, dtype="datetime64[s]")
+    out = (a - b).astype("timedelta64[s]").astype(float) / 86_400.0
+    out[np.isnat(a) | np.isnat(b)] = np.nan
+    return out
+
+
+def _to_naive(values: np.ndarray) -> np.ndarray:
+    """Timestamps (tz-aware objects from PostgreSQL too) as UTC datetime64."""
+    if values.dtype == object:
+        cleaned = [
+            None if v is None else np.datetime64(int(v.timestamp()), "s")
+            for v in values.tolist()
+        ]
+        return np.array(cleaned, dtype="datetime64[s]")
+    return values.astype("datetime64[s]")
+
+
+def _as_float(col: np.ndarray) -> np.ndarray:
+    """Numbers with NULL as NaN (PostgreSQL rows hold ``None`` objects)."""
+    if col.dtype == object:
+        col = np.where(np.equal(col, np.array(None, dtype=object)), np.nan, col)
+    return np.asarray(col, dtype=float)
+
+
+def _align(
+    ids: np.ndarray, result: dict[str, Any], fill: float
+) -> dict[str, np.ndarray]:
+    """Place a family's columns on the customer order (missing → ``fill``)."""
+    if not result:
+        return {}
+    keys = np.asarray(result.pop("customer_id"), dtype=object).astype(str)
+    if len(keys) == 0:
+        return {
+            name: np.full(len(ids), fill, dtype=float)
+            for name in result
+            if not name.startswith(("last_", "first_"))
+        }
+    order = np.argsort(keys)
+    keys = keys[order]
+    pos = np.searchsorted(keys, ids)
+    pos_clipped = np.minimum(pos, max(len(keys) - 1, 0))
+    found = (pos < len(keys)) & (keys[pos_clipped] == ids)
+    out: dict[str, np.ndarray] = {}
+    for name, col in result.items():
+        col = np.asarray(col)[order]
+        if col.dtype.kind in "Mm" or (
+            col.dtype == object and len(col) and isinstance(col[0], datetime)
+        ):
+            values = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[s]")
+            values[found] = _to_naive(col)[pos_clipped[found]]
+        else:
+            values = np.full(len(ids), fill, dtype=float)
+            values[found] = _as_float(col)[pos_clipped[found]]
+        out[name] = values
+    return out
+
+
+def compute_features(conn: Connection, as_of: datetime | None = None) -> FeatureFrame:
+    """Every feature family for every customer, in customer-id order."""
+    base = _fetch(conn, _CUSTOMERS_SQL)
+    ids = np.asarray(base.get("customer_id", []), dtype=object).astype(str)
+    frame = FeatureFrame(customer_ids=ids)
+    if len(ids) == 0:
+        return frame
+    channels = sorted(
+        {r[0] for r in conn.fetchall("SELECT DISTINCT channel FROM touchpoints")}
+        | set(CHANNELS)
+    )
+    behaviour = _align(ids, _fetch(conn, _behaviour_sql(channels)), 0.0)
+    orders = _align(ids, _fetch(conn, _ORDERS_SQL), 0.0)
+    feedback = _align(ids, _fetch(conn, _FEEDBACK_SQL), np.nan)
+    modules = _align(ids, _fetch(conn, _modules_sql()), 0.0)
+    aspects_list = [
+        str(r[0])
+        for r in conn.fetchall(
+            "SELECT aspect FROM feedback_aspects GROUP BY aspect "
+            f"ORDER BY count(*) DESC, aspect LIMIT {TOP_ASPECTS}"
+        )
+    ]
+    aspects = (
+        _align(ids, _fetch(conn, _aspects_sql(aspects_list)), 0.0)
+        if aspects_list
+        else {}
+    )
+    if as_of is None:
+        stamp = conn.scalar("SELECT max(occurred_at) FROM interactions") or conn.scalar(
+            "SELECT max(ordered_at) FROM orders"
+        )
+        as_of = stamp if stamp is not None else datetime.now()
+    now = _to_naive(np.array([as_of], dtype=object))[0]
+    first_seen = _to_naive(np.asarray(base["first_seen_at"], dtype=object))
+    first_any = np.where(
+        np.isnat(first_seen), behaviour.get("first_interaction", first_seen),
+        first_seen,
+    )  # fmt: skip
+    last = behaviour.pop("last_interaction", np.full(len(ids), np.datetime64("NaT")))
+    behaviour.pop("first_interaction", None)
+    cols = frame.columns
+    cols["recency_days"] = np.nan_to_num(_days(np.full(len(ids), now), last), nan=-1)
+    cols["tenure_days"] = np.nan_to_num(
+        _days(np.full(len(ids), now), first_any), nan=0.0
+    )
+    cols["recency_days"][cols["recency_days"] < 0] = cols["tenure_days"][
+        cols["recency_days"] < 0
+    ]
+    for name in ("last_order", "first_order"):
+        orders.pop(name, None)
+    cols.update(behaviour)
+    cols.update(orders)
+    cols.update(feedback)
+    cols.update(modules)
+    cols.update(aspects)
+    birth = _as_float(np.asarray(base["birth_year"]))
+    year = now.astype("datetime64[Y]").astype(int) + 1970
+    cols["age"] = year - birth
+    frame.categories["language"] = np.asarray(base["language"], dtype=object)
+    frame.categories["region"] = np.asarray(base["region"], dtype=object)
+    frame.families = {
+        "behaviour": ["recency_days", "tenure_days", *behaviour],
+        "orders": list(orders),
+        "attitudes": [*feedback, *modules, *aspects],
+        "demographics": ["age"],
+    }
+    return frame

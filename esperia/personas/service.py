@@ -1,0 +1,178 @@
+"""Build, store, list and show persona versions; drift between versions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from scipy.optimize import linear_sum_assignment
+
+from esperia.errors import NotFound
+from esperia.personas.cards import build_cards
+from esperia.personas.features import compute_features
+from esperia.personas.model import cluster, scale_features
+from esperia.store.database import Connection, Store
+
+__all__ = ["build_personas", "list_versions", "show_version"]
+
+Progress = Callable[[str, float], None]
+
+
+def _drift(
+    conn: Connection, previous: int, version: int, centroids: np.ndarray,
+    old_centroids: np.ndarray, k_old: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Membership moves from ``previous``: personas matched by centroid distance."""
+    cost = ((centroids[:, None, :] - old_centroids[None, :, :]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    match = {int(r): int(c) for r, c in zip(rows, cols, strict=True)}
+    pairs = conn.fetchall(
+        "SELECT o.persona, n.persona, count(*) FROM persona_members o "
+        "JOIN persona_members n ON n.customer_id = o.customer_id "
+        "WHERE o.version = ? AND n.version = ? GROUP BY o.persona, n.persona",
+        (previous, version),
+    )
+    matrix = np.zeros((k_old, len(centroids)), dtype=np.int64)
+    for old, new, n in pairs:
+        matrix[int(old), int(new)] = int(n)
+    both = int(matrix.sum())
+    stayed = sum(int(matrix[match[new], new]) for new in match)
+    return {
+        "previous_version": previous,
+        "matched": {str(new): old for new, old in match.items()},
+        "transitions": matrix.tolist(),
+        "customers_in_both": both,
+        "share_changed": round(1.0 - stayed / both, 4) if both else None,
+    }
+
+
+def _old_centroids(
+    conn: Connection, previous: int, names: list[str]
+) -> np.ndarray | None:
+    rows = conn.fetchall(
+        "SELECT card FROM personas WHERE version = ? ORDER BY persona", (previous,)
+    )
+    out = []
+    for (card,) in rows:
+        centroid = json.loads(card).get("centroid", {})
+        out.append([float(centroid.get(n, 0.0)) for n in names])
+    return np.array(out, dtype=np.float32) if out else None
+
+
+def build_personas(
+    store: Store, *, seed: int = 42, k: int | None = None,
+    k_range: tuple[int, int] = (3, 8), sample: int = 60_000,
+    progress: Progress | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Compute features, cluster, store a new version with its cards and drift."""
+
+    def step(what: str, fraction: float) -> None:
+        if progress is not None:
+            progress(what, fraction)
+
+    step("computing features", 0.0)
+    with store.connect() as conn:
+        frame = compute_features(conn)
+    if len(frame) == 0:
+        raise NotFound("no customers in the workspace: import customers first")
+    step("scaling", 0.25)
+    scaled = scale_features(frame)
+    result = cluster(
+        scaled.matrix, seed=seed, k=k, k_range=k_range, sample=sample, progress=step
+    )
+    step("storing the version", 0.85)
+    members = pa.table({
+        "customer_id": pa.array(frame.customer_ids.astype(str)),
+        "persona": pa.array(result.labels, pa.int32()),
+    })  # fmt: skip
+    with store.write_lock, store.connect() as conn, conn.transaction():
+        version = (
+            int(conn.scalar("SELECT coalesce(max(version), 0) FROM persona_versions"))
+            + 1
+        )
+        previous = version - 1 if version > 1 else None
+        conn.load_arrow("_persona_members_in", members)
+        conn.execute(
+            "INSERT INTO persona_members SELECT ?, customer_id, persona "
+            "FROM _persona_members_in",
+            (version,),
+        )
+        conn.execute("DROP TABLE _persona_members_in")
+        step("writing the cards", 0.92)
+        cards = build_cards(conn, frame, result.labels, result.k, version)
+        drift = None
+        if previous is not None:
+            old = _old_centroids(conn, previous, scaled.names)
+            if old is not None and len(old):
+                drift = _drift(conn, previous, version, result.centroids, old, len(old))
+        conn.execute(
+            "INSERT INTO persona_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (version, datetime.now(UTC), result.k, seed, result.criterion, len(frame),
+             json.dumps(scaled.names), json.dumps(result.scores),
+             json.dumps(drift) if drift else None),
+        )  # fmt: skip
+        for card, centroid in zip(cards, result.centroids, strict=True):
+            card["centroid"] = {
+                n: round(float(v), 5)
+                for n, v in zip(scaled.names, centroid, strict=True)
+            }
+            conn.execute(
+                "INSERT INTO personas VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (version, card["persona"], card["name"]["it"], card["name"]["en"],
+                 card["size"], card["share_customers"], card["share_revenue"],
+                 json.dumps(card, ensure_ascii=False)),
+            )  # fmt: skip
+    step("done", 1.0)
+    return show_version(store, version)
+
+
+def list_versions(store: Store) -> list[dict[str, Any]]:
+    """Every stored version, newest first."""
+    with store.connect() as conn:
+        rows = conn.fetch_dicts(
+            "SELECT version, built_at, k, seed, criterion, customers, drift "
+            "FROM persona_versions ORDER BY version DESC"
+        )
+    for row in rows:
+        drift = json.loads(row.pop("drift")) if row["drift"] else None
+        row["share_changed"] = drift["share_changed"] if drift else None
+        row["built_at"] = row["built_at"].isoformat()
+    return rows
+
+
+def show_version(store: Store, version: int | None = None) -> dict[str, Any]:
+    """A version (default: the newest) with its cards."""
+    with store.connect() as conn:
+        if version is None:
+            version = conn.scalar("SELECT max(version) FROM persona_versions")
+            if version is None:
+                raise NotFound("no personas yet: run `esperia personas build`")
+        head = conn.fetch_dicts(
+            "SELECT * FROM persona_versions WHERE version = ?", (int(version),)
+        )
+        if not head:
+            raise NotFound(f"persona version {version} does not exist")
+        cards = [
+            json.loads(r[0])
+            for r in conn.fetchall(
+                "SELECT card FROM personas WHERE version = ? ORDER BY persona",
+                (int(version),),
+            )
+        ]
+    info = head[0]
+    return {
+        "version": int(info["version"]),
+        "built_at": info["built_at"].isoformat(),
+        "k": int(info["k"]),
+        "seed": int(info["seed"]),
+        "criterion": info["criterion"],
+        "customers": int(info["customers"]),
+        "features": json.loads(info["features"]),
+        "scores": json.loads(info["scores"] or "{}"),
+        "drift": json.loads(info["drift"]) if info["drift"] else None,
+        "personas": cards,
+    }
