@@ -174,7 +174,7 @@ def _text_profile(conn: Connection, version: int) -> dict[int, dict[str, Any]]:
 
 
 def _value(conn: Connection, version: int) -> dict[int, dict[str, float]]:
-    """Mean CLV and churn risk (1 − probability alive) per persona, from the
+    """Mean CLV and churn risk (1 - probability alive) per persona, from the
     latest CLV prediction (``esperia clv predict``); empty before any."""
     if not table_exists(conn, "customer_value"):
         return {}
