@@ -184,7 +184,8 @@ class Settings(BaseSettings):
     act_money_at_risk: str | None = Field(
         default=None,
         description="'module:function' computing money at risk per customer "
-        "(see docs/act.md); default: the revenue fallback.",
+        "(see docs/act.md); default: expected CLV lost when CLV predictions "
+        "are stored, else the revenue fallback.",
     )
     act_priority_thresholds: list[float] = Field(
         default=[50.0, 200.0],
@@ -285,6 +286,24 @@ class Settings(BaseSettings):
     churn_cancellation_type: str = Field(
         default="cancellation",
         description="Interaction type that ends a contract (cancellation definition).",
+    )
+    value_case_loss_share: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Money at risk of a recovery case when the incident's own "
+        "effect is unknown: this share of the customer's CLV.",
+    )
+    value_case_incident_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days before a rules run in which a customer's latest bad "
+        "experience is taken as the incident a recovery case prices.",
+    )
+    act_followup_survey: str | None = Field(
+        default=None,
+        description="Survey sent as the follow-up of a resolved case (its id); "
+        "default: the care example 'post-care' when stored.",
     )
 
     @property

@@ -9,9 +9,12 @@ leaves out get 0.
 
 Choose the function with the ``act_money_at_risk`` setting
 (``"package.module:function"``) or :func:`register_money_at_risk` at start-up.
-The fallback prices a customer at their revenue of the last 12 months before
-``as_of`` times ``act_base_loss_rate``: crude, but in money, ordered like the
-true loss for most customers, and available on every workspace with orders.
+Without either, the default is the value area's expected CLV lost per
+incident (:func:`esperia.value.recovery.clv_money_at_risk`) when the workspace
+has stored CLV predictions, else the fallback. The fallback prices a customer
+at their revenue of the last 12 months before ``as_of`` times
+``act_base_loss_rate``: crude, but in money, ordered like the true loss for
+most customers, and available on every workspace with orders.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MoneyAtRisk",
     "band_for",
+    "default_money_at_risk",
     "fallback_money_at_risk",
     "money_at_risk_function",
     "price_customers",
@@ -65,13 +69,25 @@ def fallback_money_at_risk(
     )
 
 
+def default_money_at_risk(
+    conn: Connection, settings: Settings, as_of: datetime
+) -> None:
+    """Expected CLV lost when CLV predictions are stored, else the fallback."""
+    from esperia.value.recovery import clv_money_at_risk, has_clv
+
+    if has_clv(conn):
+        clv_money_at_risk(conn, settings, as_of)
+    else:
+        fallback_money_at_risk(conn, settings, as_of)
+
+
 def money_at_risk_function(settings: Settings) -> MoneyAtRisk:
-    """The function in force: registered, else from settings, else the fallback."""
+    """The function in force: registered, else from settings, else the default."""
     if _REGISTERED:
         return _REGISTERED[0]
     target = settings.act_money_at_risk
     if not target:
-        return fallback_money_at_risk
+        return default_money_at_risk
     module_name, _, attr = target.partition(":")
     try:
         fn = getattr(importlib.import_module(module_name), attr)

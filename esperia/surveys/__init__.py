@@ -16,6 +16,7 @@ from esperia.surveys.definition import (
     survey_to_dict,
     survey_to_yaml,
 )
+from esperia.surveys.followup import followup_link
 from esperia.surveys.invitations import (
     InviteResult,
     create_invitations,
@@ -45,6 +46,7 @@ __all__ = [
     "create_open_response",
     "delete_survey",
     "export_invitations_csv",
+    "followup_link",
     "get_survey",
     "import_examples",
     "import_survey_file",

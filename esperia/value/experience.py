@@ -33,6 +33,8 @@ from esperia.value.retention import month_index
 
 __all__ = [
     "EXPERIENCES",
+    "NEGATIVE_FEEDBACK",
+    "NEGATIVE_SQL",
     "Experience",
     "ExperienceModel",
     "expected_loss_per_incident",
@@ -78,6 +80,11 @@ EXPERIENCES: tuple[Experience, ...] = (
 #: Negative feedback comes from the feedback table (detractor NPS, CSAT 1-2,
 #: rating 1-2 stars, or negative text where text analysis ran).
 NEGATIVE_FEEDBACK = Experience("negative_feedback", "negative feedback", "feedback")
+#: SQL condition on a ``feedback`` row that makes it negative feedback.
+NEGATIVE_SQL = (
+    "nps <= 6 OR csat <= 2 OR rating <= 2 OR feedback_id IN "
+    "(SELECT feedback_id FROM feedback_text WHERE polarity = 'negative')"
+)
 ONBOARDING = "first_three_months"
 #: A control for who the customer is: the share of their contacts that are
 #: digital (to one decimal). Customers who live online and in the shops differ
@@ -111,10 +118,7 @@ def _panel_sql(days: int) -> str:
     out = ", ".join(
         f"CASE WHEN {n} > 0 THEN 1 ELSE 0 END AS {n}" if n in ever else n for n in names
     )
-    negative = (
-        "nps <= 6 OR csat <= 2 OR rating <= 2 OR feedback_id IN "
-        "(SELECT feedback_id FROM feedback_text WHERE polarity = 'negative')"
-    )
+    negative = NEGATIVE_SQL
     return f"""
 WITH act AS (
     SELECT customer_id, occurred_at AS ts FROM interactions

@@ -246,6 +246,11 @@ def _value(conn: Connection, rule: Rule, as_of: datetime) -> Compiled:
     if not needed <= have:
         missing = ", ".join(sorted(needed - have))
         return Compiled(notice=f"rule {rule.id}: skipped, {table} lacks {missing}")
+    if conn.scalar(f"SELECT 1 FROM {table} LIMIT 1") is None:
+        return Compiled(
+            notice=f"rule {rule.id}: skipped, {table} is empty "
+            "(run `esperia clv predict` for customer value scores)"
+        )
     head, params = _head(rule)
     where = ["v.customer_id IS NOT NULL", "v.p_alive IS NOT NULL"]
     wparams: list[Any] = []
