@@ -1,0 +1,42 @@
+"""An Ibis backend over the store's own database, set up like the store's sessions.
+
+DuckDB: a cursor on the store's open connection (one DuckDB file can be opened
+by one process only, so a second ``duckdb.connect`` would fail or see another
+database); PostgreSQL: a connection to the same URL. Both get the workspace's
+time zone, because periods (day, week, month…) are cut in local time. Ibis's
+PostgreSQL backend switches its session to UTC when it connects, so the zone
+is set again after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from esperia.store.database import configure_duckdb
+
+if TYPE_CHECKING:
+    from esperia.store import Store
+
+__all__ = ["metrics_backend", "table_exists"]
+
+
+@contextmanager
+def metrics_backend(store: Store) -> Iterator[Any]:
+    """An Ibis backend for one unit of analysis, released afterwards."""
+    backend = store.ibis()
+    zone = store.settings.timezone.replace("'", "''")
+    if store.dialect == "duckdb":
+        configure_duckdb(backend.con, store.settings)
+    else:
+        backend.raw_sql(f"SET TIME ZONE '{zone}'")
+    try:
+        yield backend
+    finally:
+        backend.disconnect()
+
+
+def table_exists(backend: Any, name: str) -> bool:
+    """Whether the store holds ``name`` (tables of other features may be absent)."""
+    return name in set(backend.list_tables())
