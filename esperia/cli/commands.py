@@ -5,6 +5,7 @@ from esperia.cli import (  # noqa: F401
     data,
     demo,
     keys,
+    metrics,
     serve,
     users,
     workspace,

@@ -25,11 +25,15 @@ __all__ = ["metrics_backend", "table_exists"]
 @contextmanager
 def metrics_backend(store: Store) -> Iterator[Any]:
     """An Ibis backend for one unit of analysis, released afterwards."""
-    backend = store.ibis()
+    import ibis
+
     zone = store.settings.timezone.replace("'", "''")
     if store.dialect == "duckdb":
+        backend = store.ibis()
         configure_duckdb(backend.con, store.settings)
     else:
+        # From the URL (``Store.ibis`` passes it where Ibis expects a host name).
+        backend = ibis.connect(store.url)
         backend.raw_sql(f"SET TIME ZONE '{zone}'")
     try:
         yield backend

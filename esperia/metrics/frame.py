@@ -112,7 +112,10 @@ def feedback_frame(con: Any, query: Query, extra: tuple[str, ...] = ()) -> Any:
         fb = fb.filter(fb.received_at < _start_of(query.until, next_day=True))
     cols: dict[str, Any] = {"feedback_id": fb.feedback_id}
     for name in extra:
-        cols[name] = fb[name]
+        column = fb[name]
+        # Scores are integers in the store; PostgreSQL averages integers as
+        # NUMERIC, which Ibis cannot read back as a float.
+        cols[name] = column.cast("float64") if column.type().is_integer() else column
     for dim in query.by:
         if dim == "touchpoint":
             cols[dim] = fb.touchpoint_id
