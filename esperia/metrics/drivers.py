@@ -198,7 +198,9 @@ def _item_matrix(
 
 
 def _corr(y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return np.corrcoef(np.column_stack([y, x]), rowvar=False)
+    # A resample can leave a driver constant: its correlations are then 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.corrcoef(np.column_stack([y, x]), rowvar=False)
 
 
 def _analyse(

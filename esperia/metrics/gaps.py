@@ -118,6 +118,7 @@ def promise_gaps(store: Any, query: Query) -> list[dict[str, Any]]:
     for tp, metric, target in promises:
         by_metric.setdefault(metric, []).append((tp, target))
     keys = ["touchpoint", *(["period"] if by_period else [])]
+    targets = {tp: target for tp, _, target in promises}
     with metrics_backend(store) as con:
         import ibis
 
@@ -148,7 +149,7 @@ def promise_gaps(store: Any, query: Query) -> list[dict[str, Any]]:
             kept=acts.actual <= acts.target,
             beyond=ibis.greatest(acts.actual - acts.target, 0.0),
         )
-        summary = acts.group_by([*keys, "metric", "target"]).aggregate(
+        summary = acts.group_by([*keys, "metric"]).aggregate(
             n=acts.actual.count(), kept=acts.kept.sum(), median=acts.actual.median(),
         )  # fmt: skip
         fb = feedback_frame(con, Query(since=query.since, until=query.until),
@@ -179,7 +180,7 @@ def promise_gaps(store: Any, query: Query) -> list[dict[str, Any]]:
         row: dict[str, Any] = dict(zip(keys, group, strict=True))
         row.update(
             metric=s_cols["metric"][i],
-            target=clean(s_cols["target"][i]),
+            target=clean(targets.get(group[0])),
             n=int(n[i]),
             kept=clean(100 * share[i], 2),
             ci_low=clean(100 * low[i], 2),
