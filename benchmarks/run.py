@@ -157,6 +157,19 @@ def cmd_pgmerge(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def cmd_metrics(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
+    from benchmarks.metrics import metrics_table, run_metrics
+
+    engines = _choices(args.engine, ENGINES)
+    with tempfile.TemporaryDirectory(dir=_workdir()) as tmp:
+        results = run_metrics(
+            engines, args.interactions, args.feedback, args.pg_interactions,
+            args.pg_feedback, cluster, Path(tmp), _log, repeat=args.repeat,
+        )  # fmt: skip
+    _log("\n" + metrics_table(results))
+    return {"runs": results}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -182,6 +195,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="EXPLAIN ANALYZE statements starting with this (repeatable)",
     )
+    met = sub.add_parser("metrics", help="the metrics overview's queries, timed")
+    met.add_argument("--interactions", type=int, default=10_000_000)
+    met.add_argument("--feedback", type=int, default=1_000_000)
+    met.add_argument("--pg-interactions", type=int, default=1_000_000)
+    met.add_argument("--pg-feedback", type=int, default=100_000)
+    met.add_argument("--engine", default="all", help="duckdb, postgresql or all")
+    met.add_argument("--repeat", type=int, default=3, help="timed runs (median)")
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
         p.add_argument("--format", default="all", help="parquet, csv or all")
@@ -251,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             payload["trace"] = cmd_trace(args)
         if args.command == "pgmerge":
             payload["pgmerge"] = cmd_pgmerge(args, cluster)
+        if args.command == "metrics":
+            payload["metrics"] = cmd_metrics(args, cluster)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

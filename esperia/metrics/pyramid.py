@@ -99,15 +99,25 @@ def _text_scores(con: Any, query: Query) -> Any:
                 var=t.score.var())  # fmt: skip
 
 
-def _proxy_scores(con: Any, query: Query) -> dict[str, Any]:
-    out = {}
+def _proxy_scores(con: Any, query: Query) -> Any:
+    """The three stand-in scores in one scan of the feedback."""
+    base = feedback_frame(con, query, extra=("csat", "ces", "nps"))
+    aggs: dict[str, Any] = {}
     for level, (column, low, span) in _PROXIES.items():
-        base = feedback_frame(con, query, extra=(column,))
-        base = base.filter(base[column].notnull())
-        score = (base[column] - low) / span * 100
-        t = base.mutate(score=score)
-        out[level] = _agg(t, list(query.by), n=t.score.count(),
-                          mean=t.score.mean(), var=t.score.var())  # fmt: skip
+        value = (base[column] - low) / span * 100
+        aggs[f"{level}__n"] = value.count()
+        aggs[f"{level}__mean"] = value.mean()
+        aggs[f"{level}__var"] = value.var()
+    return _agg(base, list(query.by), **aggs)
+
+
+def _split_proxies(cols: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    out = {}
+    for level in _PROXIES:
+        part = {k: cols[k] for k in keys}
+        for stat in ("n", "mean", "var"):
+            part[stat] = cols[f"{level}__{stat}"]
+        out[level] = part
     return out
 
 
@@ -127,7 +137,7 @@ def pyramid(store: Any, query: Query, threshold: float = 0.6) -> list[dict[str, 
         gates = fetch_columns(gated)
         if table_exists(con, "feedback_aspects"):
             sources["text"] = fetch_columns(_text_scores(con, query))
-        proxies = {k: fetch_columns(v) for k, v in _proxy_scores(con, query).items()}
+        proxies = _split_proxies(fetch_columns(_proxy_scores(con, query)), keys)
     # (group, level) → (source, n, mean, var), best source first.
     found: dict[tuple[Any, ...], dict[str, tuple[str, float, float, float]]] = {}
     for name in ("items", "text"):
