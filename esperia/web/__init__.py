@@ -34,6 +34,7 @@ _STATIC = Path(__file__).resolve().parent / "static"
 
 def install_web(app: FastAPI) -> None:
     """Add the dashboard to ``app`` (whose state holds ``settings`` and ``store``)."""
+    from esperia.web.metrics_views import router as metrics_router
     from esperia.web.views import router
     from esperia.workspace import secret_key
 
@@ -50,6 +51,7 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route(PLOTLY_URL, _plotly_js, methods=["GET"], include_in_schema=False)
     app.include_router(router)
+    app.include_router(metrics_router)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)
