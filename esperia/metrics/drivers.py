@@ -25,6 +25,7 @@ percentile bootstrap intervals over units (seeded).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -71,9 +72,9 @@ def drivers(
         raise InvalidInput("drivers are computed over all answers: no --by grouping")
     with metrics_backend(store) as con:
         if kind == "items":
-            y, names, x, perf = _item_matrix(con, query, target)
+            y, names, x, perf = _item_matrix(con, query, target, max_drivers)
         else:
-            y, names, x, perf = _behaviour_matrix(con, query, target, kind)
+            y, names, x, perf = _behaviour_matrix(con, query, target, kind, max_drivers)
     return _analyse(y, names, x, perf, query, max_drivers, bootstrap, seed, kind)
 
 
@@ -81,7 +82,7 @@ def drivers(
 
 
 def _behaviour_matrix(
-    con: Any, query: Query, target: str, kind: str
+    con: Any, query: Query, target: str, kind: str, max_drivers: int
 ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     import ibis
 
@@ -91,107 +92,110 @@ def _behaviour_matrix(
     it = con.table("interactions")
     if query.since is not None:
         it = it.filter(it.occurred_at >= query.since.isoformat())
+    if query.until is not None:
+        it = it.filter(it.occurred_at < _day_after(query.until))
     tp = con.table("touchpoints").select(
         "touchpoint_id", "stage", "promise_metric", "promise_target"
     )
     tp = tp.rename(tp_id="touchpoint_id")
-    it = it.select("customer_id", "touchpoint_id", "occurred_at", "outcome",
-                   "wait_s", "duration_s")  # fmt: skip
+    it = it.select("customer_id", "touchpoint_id", "outcome", "wait_s", "duration_s")
     it = it.semi_join(units, it.customer_id == units.customer_id)
-    if query.until is not None:
-        it = it.filter(it.occurred_at < _day_after(query.until))
     j = it.left_join(tp, it.touchpoint_id == tp.tp_id)
     broke = ibis.cases(
         ((j.promise_metric == "wait_s") & (j.wait_s > j.promise_target), True),
         ((j.promise_metric == "duration_s") & (j.duration_s > j.promise_target), True),
         else_=False,
     )
-    problem = j.outcome.isin(PROBLEM_OUTCOMES) | broke
+    problem = (j.outcome.isin(PROBLEM_OUTCOMES) | broke).cast("int64")
     driver = j.touchpoint_id if kind == "touchpoints" else j.stage
-    j = j.mutate(driver=driver, problem=problem).filter(lambda t: t.driver.notnull())
-    long = j.group_by(["customer_id", "driver"]).aggregate(
-        problems=j.problem.sum(), total=j.driver.count()
+    j = j.select("customer_id", driver=driver, problem=problem)
+    j = j.filter(j.driver.notnull())
+    # Which drivers: those most customers met a problem at (they vary).
+    per = j.group_by(["driver", "customer_id"]).aggregate(p=j.problem.sum())
+    stats = per.group_by("driver").aggregate(
+        hit=(per.p > 0).sum(), problems=per.p.sum()
     )
-    u = fetch_columns(units.order_by("customer_id"))
-    cells = fetch_columns(long)
-    ids = {cid: i for i, cid in enumerate(u["customer_id"])}
-    y = np.asarray(u["y"], dtype=np.float64)
-    names = sorted({str(d) for d in cells["driver"]})
-    col = {name: i for i, name in enumerate(names)}
-    rows = np.fromiter((ids[c] for c in cells["customer_id"]), dtype=np.int64)
-    cols = np.fromiter((col[str(d)] for d in cells["driver"]), dtype=np.int64)
-    x = np.zeros((len(y), len(names)))
-    np.add.at(x, (rows, cols), cells["problems"])
-    totals = np.zeros(len(names))
-    np.add.at(totals, cols, cells["total"])
-    problems = x.sum(axis=0)
+    totals = j.group_by("driver").aggregate(total=j.problem.count())
+    info = fetch_columns(stats.inner_join(totals, "driver").order_by(
+        [ibis.desc("hit"), "driver"]).limit(max_drivers))  # fmt: skip
+    names = [str(d) for d in info.get("driver", [])]
+    if not names:
+        return np.zeros(0), [], np.zeros((0, 0)), np.zeros(0)
+    # One row per customer, one column per driver: pivoted in the engine.
+    pivot = j.group_by("customer_id").aggregate(
+        **{f"d{i}": j.problem.sum(where=j.driver == name)
+           for i, name in enumerate(names)}
+    )  # fmt: skip
+    pivot = pivot.rename(pv_id="customer_id")
+    wide = units.left_join(pivot, units.customer_id == pivot.pv_id)
+    wide = wide.select(
+        "y", **{f"d{i}": wide[f"d{i}"].fill_null(0) for i in range(len(names))}
+    )
+    cols = fetch_columns(wide)
+    y = np.asarray(cols["y"], dtype=np.float64)
+    x = (
+        np.column_stack([cols[f"d{i}"] for i in range(len(names))])
+        if len(y)
+        else (np.zeros((0, len(names))))
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        perf = 100 * (1 - problems / totals)
-    return y, names, x, perf
+        perf = 100 * (1 - info["problems"] / info["total"])
+    return y, names, x.astype(np.float64), perf
 
 
 # -------------------------------------------------------------------- items
 
 
 def _item_matrix(
-    con: Any, query: Query, target: str
+    con: Any, query: Query, target: str, max_drivers: int
 ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-    other = "csat" if target == "nps" else "nps"
-    fb = feedback_frame(con, query, extra=(target, "csat", "ces", "nps"))
-    fb = fb.filter(fb[target].notnull())
-    base = fb.select("feedback_id", y=fb[target])
-    u = fetch_columns(base.order_by("feedback_id"))
-    ids = {fid: i for i, fid in enumerate(u["feedback_id"])}
-    y = np.asarray(u["y"], dtype=np.float64)
-    series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    scores = fetch_columns(fb.select("feedback_id", "csat", "ces", "nps"))
-    rows = np.fromiter((ids[f] for f in scores["feedback_id"]), dtype=np.int64)
+    import ibis
+
     scales = {"csat": (1.0, 4.0), "ces": (1.0, 6.0), "nps": (0.0, 10.0)}
-    for name in ("csat", "ces") if other == "csat" else ("nps", "ces"):
-        low, span = scales[name]
-        series[name] = (rows, (np.asarray(scores[name]) - low) / span * 100)
+    scores = ("csat", "ces") if target == "nps" else ("nps", "ces")
+    fb = feedback_frame(con, query, extra=("csat", "ces", "nps"))
+    fb = fb.filter(fb[target].notnull())
+    base = fb.select(
+        "feedback_id", y=fb[target],
+        **{s: (fb[s] - scales[s][0]) / scales[s][1] * 100 for s in scores},
+    )  # fmt: skip
     fi = con.table("feedback_items")
     fi = fi.filter(
         fi.value.notnull(), fi.scale_max > fi.scale_min,
         ~fi.item.startswith("expectation."),
     )  # fmt: skip
-    fi = fi.select(
-        fi_id=fi.feedback_id,
+    long = fi.select(
+        lid=fi.feedback_id,
         name=fi.item,
         v=(fi.value - fi.scale_min) / (fi.scale_max - fi.scale_min) * 100,
     )
-    items = base.inner_join(fi, base.feedback_id == fi.fi_id)
-    parts = [fetch_columns(items.select("feedback_id", "name", "v"))]
     if table_exists(con, "feedback_aspects"):
         fa = con.table("feedback_aspects").filter(lambda t: t.sentiment.notnull())
-        fa = fa.group_by(["feedback_id", "aspect"]).aggregate(s=fa.sentiment.mean())
-        fa = fa.select(fa_id=fa.feedback_id, name="aspect." + fa.aspect,
-                       v=(fa.s + 1) * 50)  # fmt: skip
-        asp = base.inner_join(fa, base.feedback_id == fa.fa_id)
-        parts.append(fetch_columns(asp.select("feedback_id", "name", "v")))
-    for part in parts:
-        by_name: dict[str, list[int]] = {}
-        for pos, name in enumerate(part.get("name", [])):
-            by_name.setdefault(str(name), []).append(pos)
-        values = np.asarray(part.get("v", []), dtype=np.float64)
-        for name, positions in by_name.items():
-            pos = np.asarray(positions)
-            unit = np.fromiter(
-                (ids[part["feedback_id"][p]] for p in positions), dtype=np.int64
-            )
-            series[name] = (unit, values[pos])
-    names = sorted(series)
-    x = np.full((len(y), len(names)), np.nan)
-    for j, name in enumerate(names):
-        unit, values = series[name]
-        x[unit, j] = values
-    with np.errstate(invalid="ignore"):
-        perf = (
-            np.nanmean(np.where(np.isnan(x), np.nan, x), axis=0)
-            if len(y)
-            else (np.zeros(len(names)))
-        )
-    return y, names, x, perf
+        fa = fa.select(lid=fa.feedback_id, name="aspect." + fa.aspect,
+                       v=(fa.sentiment + 1) * 50)  # fmt: skip
+        # Same column types on both sides (nullability differs between tables).
+        shape = {"lid": "string", "name": "string", "v": "float64"}
+        long = ibis.union(long.cast(shape), fa.cast(shape))
+    long = long.semi_join(base, long.lid == base.feedback_id)
+    room = max(max_drivers - len(scores), 0)
+    top = long.group_by("name").aggregate(c=long.lid.nunique())
+    top = fetch_columns(top.order_by([ibis.desc("c"), "name"]).limit(room))
+    names = [str(n) for n in top.get("name", [])]
+    wide = base
+    if names:
+        pivot = long.group_by("lid").aggregate(
+            **{f"d{i}": long.v.mean(where=long.name == n)
+               for i, n in enumerate(names)}
+        )  # fmt: skip
+        wide = base.left_join(pivot, base.feedback_id == pivot.lid)
+    columns = [*scores, *(f"d{i}" for i in range(len(names)))]
+    cols = fetch_columns(wide.select("y", *columns))
+    y = np.asarray(cols["y"], dtype=np.float64)
+    x = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in columns])
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        perf = np.nanmean(x, axis=0) if len(y) else np.zeros(len(columns))
+    return y, [*scores, *names], x, perf
 
 
 # ----------------------------------------------------------------- analysis
