@@ -139,7 +139,8 @@ def _behaviour_matrix(
         else (np.zeros((0, len(names))))
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        perf = 100 * (1 - info["problems"] / info["total"])
+        problems = np.asarray(info["problems"], dtype=np.float64)
+        perf = 100 * (1 - problems / np.asarray(info["total"], dtype=np.float64))
     return y, names, x.astype(np.float64), perf
 
 

@@ -33,7 +33,7 @@ def _trend(rows: list[dict[str, Any]], metric: str, lang: str) -> Any:
     """A line with its 95% band; small-n points drawn hollow."""
     x = [r["period"] for r in rows]
     t = lambda key, **v: translate(lang, key, **v)  # noqa: E731
-    data = [
+    data: list[dict[str, Any]] = [
         {"type": "scatter", "mode": "lines", "x": x, "y": [r["ci_high"] for r in rows],
          "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False},
         {"type": "scatter", "mode": "lines", "x": x, "y": [r["ci_low"] for r in rows],
@@ -165,9 +165,11 @@ def touchpoints_page(request: Request, user: CurrentUser) -> Response:
     if names:
         # Colour: each metric rescaled to its own range, so columns compare.
         spans = {"nps": (-100, 100), "csat": (0, 100), "ces": (1, 7)}
-        z, text = [], []
+        z: list[list[float | None]] = []
+        text: list[list[str]] = []
         for name in names:
-            z_row, t_row = [], []
+            z_row: list[float | None] = []
+            t_row: list[str] = []
             for m in HEATMAP_METRICS:
                 row = cells[name].get(m)
                 if row is None or row[m] is None:
