@@ -62,8 +62,13 @@ def drivers(
     max_drivers: int = 12,
     bootstrap: int = 100,
     seed: int = 0,
+    max_units: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Drivers of ``target`` with importance, performance and quadrant."""
+    """Drivers of ``target`` with importance, performance and quadrant.
+
+    ``max_units`` bounds behaviour drivers to the customers who answered most
+    recently (the dashboard uses it to stay fast on large stores).
+    """
     if target not in TARGETS:
         raise InvalidInput(f"drivers explain {' or '.join(TARGETS)}, not {target!r}")
     if kind not in DRIVER_KINDS:
@@ -82,13 +87,24 @@ def drivers(
 
 
 def _behaviour_matrix(
-    con: Any, query: Query, target: str, kind: str, max_drivers: int
+    con: Any,
+    query: Query,
+    target: str,
+    kind: str,
+    max_drivers: int,
+    max_units: int | None = None,
 ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     import ibis
 
-    fb = feedback_frame(con, query, extra=("customer_id", target))
+    fb = feedback_frame(con, query, extra=("customer_id", "received_at", target))
     fb = fb.filter(fb[target].notnull(), fb.customer_id.notnull())
-    units = fb.group_by("customer_id").aggregate(y=fb[target].mean())
+    units = fb.group_by("customer_id").aggregate(
+        y=fb[target].mean(), last=fb.received_at.max()
+    )
+    if max_units:
+        # The customers who answered most recently: a bounded, repeatable sample.
+        units = units.order_by([ibis.desc("last"), "customer_id"]).limit(max_units)
+    units = units.select("customer_id", "y")
     it = con.table("interactions")
     if query.since is not None:
         it = it.filter(it.occurred_at >= query.since.isoformat())
@@ -106,7 +122,7 @@ def _behaviour_matrix(
         ((j.promise_metric == "duration_s") & (j.duration_s > j.promise_target), True),
         else_=False,
     )
-    problem = (j.outcome.isin(PROBLEM_OUTCOMES) | broke).cast("int64")
+    problem = ibis.cases((j.outcome.isin(PROBLEM_OUTCOMES) | broke, 1), else_=0)
     driver = j.touchpoint_id if kind == "touchpoints" else j.stage
     j = j.select("customer_id", driver=driver, problem=problem)
     j = j.filter(j.driver.notnull())

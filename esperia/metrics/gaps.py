@@ -150,10 +150,14 @@ def promise_gaps(store: Any, query: Query) -> list[dict[str, Any]]:
             beyond=ibis.greatest(acts.actual - acts.target, 0.0),
         )
         summary = acts.group_by([*keys, "metric"]).aggregate(
-            n=acts.actual.count(), kept=acts.kept.sum(), median=acts.actual.median(),
+            n=acts.actual.count(), kept=acts.kept.sum(),
+            median=acts.actual.approx_median(),
         )  # fmt: skip
         fb = feedback_frame(con, Query(since=query.since, until=query.until),
                             extra=("interaction_id", "ces", "csat"))  # fmt: skip
+        fb = fb.filter(
+            fb.interaction_id.notnull(), fb.ces.notnull() | fb.csat.notnull()
+        )
         fb = fb.rename(fb_interaction="interaction_id")
         linked = acts.inner_join(fb, acts.interaction_id == fb.fb_interaction)
         effort = linked.group_by(keys).aggregate(

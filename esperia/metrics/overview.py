@@ -15,14 +15,16 @@ from esperia.metrics.service import build_query, metric_rows
 
 __all__ = ["OVERVIEW_PARTS", "overview", "touchpoint_heatmap"]
 
+#: Customers (those who answered last) the overview's driver analysis uses.
+DRIVER_UNITS = 20_000
 #: Metrics of the touchpoint heatmap (columns), in the order shown.
 HEATMAP_METRICS = ("nps", "csat", "ces")
 
 
 def _parts(store: Any, settings: Any, period: str) -> dict[str, Callable[[], Any]]:
     def rows(metric: str, **kwargs: Any) -> Callable[[], Any]:
-        options = {k: kwargs.pop(k) for k in ("target", "kind", "bootstrap")
-                   if k in kwargs}  # fmt: skip
+        options = {k: kwargs.pop(k) for k in ("target", "kind", "bootstrap",
+                   "max_units") if k in kwargs}  # fmt: skip
         query = build_query(settings, **kwargs)
         return lambda: metric_rows(store, settings, metric, query, **options)
 
@@ -34,7 +36,13 @@ def _parts(store: Any, settings: Any, period: str) -> dict[str, Callable[[], Any
         "modules": rows("modules"),
         "gaps": rows("gaps"),
         "promises": rows("promises"),
-        "drivers": rows("drivers", target="nps", kind="touchpoints", bootstrap=0),
+        "drivers": rows(
+            "drivers",
+            target="nps",
+            kind="touchpoints",
+            bootstrap=0,
+            max_units=DRIVER_UNITS,
+        ),
     }
 
 

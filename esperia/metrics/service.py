@@ -72,6 +72,7 @@ def metric_rows(
     kind: str = "touchpoints",
     bootstrap: int = 100,
     seed: int = 0,
+    max_units: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of ``metric`` (see :data:`METRICS`) for ``query``."""
     if metric in SCORES:
@@ -89,6 +90,6 @@ def metric_rows(
         return drivers(
             store, query, target=target, kind=kind,
             max_drivers=int(settings.metrics_max_drivers),
-            bootstrap=bootstrap, seed=seed,
+            bootstrap=bootstrap, seed=seed, max_units=max_units,
         )  # fmt: skip
     raise InvalidInput(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
