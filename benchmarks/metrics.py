@@ -61,11 +61,12 @@ INSERT INTO feedback_items
        (VALUES ('speed'), ('advice'), ('price')) b(d);
 INSERT INTO feedback_text (feedback_id, language, sentiment, polarity, analyzer,
                            analyzed_at)
-  SELECT 'F' || i, 'it', ((hash(i * 37) % 200)::INTEGER - 100) / 100.0, 'neutral', 'bench',
-         TIMESTAMPTZ '2025-01-01'
+  SELECT 'F' || i, 'it', ((hash(i * 37) % 200)::INTEGER - 100) / 100.0, 'neutral',
+         'bench', TIMESTAMPTZ '2025-01-01'
   FROM range(0, {feedback}, 5) t(i);
 INSERT INTO feedback_aspects
-  SELECT 'F' || i, 0, 'delivery', ((hash(i * 41) % 200)::INTEGER - 100) / 100.0, 'neutral',
+  SELECT 'F' || i, 0, 'delivery', ((hash(i * 41) % 200)::INTEGER - 100) / 100.0,
+         'neutral',
          CASE i % 3 WHEN 0 THEN 'needs' WHEN 1 THEN 'ease' ELSE 'enjoyment' END
   FROM range(0, {feedback}, 5) t(i);
 INSERT INTO feedback_modules
@@ -248,8 +249,8 @@ def run_metrics(
             if engine == "duckdb":
                 row.update(time_pandas(store, repeat))
             results.append(row)
-            log(f"{engine}: overview {timing['overview_s']:.2f} s, parts "
-                + ", ".join(f"{k} {v:.2f}" for k, v in timing["parts"].items()))  # fmt: skip
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in timing["parts"].items())
+            log(f"{engine}: overview {timing['overview_s']:.2f} s, parts {parts}")
         finally:
             store.close()
     return results

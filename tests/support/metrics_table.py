@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 TOUCHPOINTS = [
-    {"touchpoint_id": "TP-SHOP", "name": "Shop", "channel": "store", "contact": "direct",
-     "medium": "physical", "stage": "purchase"},
+    {"touchpoint_id": "TP-SHOP", "name": "Shop", "channel": "store",
+     "contact": "direct", "medium": "physical", "stage": "purchase"},
     {"touchpoint_id": "TP-WEB", "name": "Web", "channel": "web", "contact": "indirect",
      "medium": "digital", "stage": "consideration", "promise_metric": "wait_s",
      "promise_target": 60},
