@@ -31,7 +31,7 @@ def test_metrics_and_touchpoints_pages(admin_web, measured) -> None:  # type: ig
     heat = admin_web.client.get("/touchpoints")
     assert heat.status_code == 200
     assert "TP-SHOP" in heat.text and "TP-WEB" in heat.text
-    assert "&#34;heatmap&#34;" in heat.text  # the figure's escaped JSON
+    assert "&quot;heatmap&quot;" in heat.text  # the figure's escaped JSON
 
 
 def test_pages_need_a_login(web) -> None:  # type: ignore[no-untyped-def]
