@@ -204,6 +204,19 @@ def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def cmd_metrics(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
+    from benchmarks.metrics import metrics_table, run_metrics
+
+    engines = _choices(args.engine, ENGINES)
+    with tempfile.TemporaryDirectory(dir=_workdir()) as tmp:
+        results = run_metrics(
+            engines, args.interactions, args.feedback, args.pg_interactions,
+            args.pg_feedback, cluster, Path(tmp), _log, repeat=args.repeat,
+        )  # fmt: skip
+    _log("\n" + metrics_table(results))
+    return {"runs": results}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -262,6 +275,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     clv.add_argument("--customers", type=int, default=1_000_000)
     clv.add_argument("--timeout", type=float, default=1800)
+    met = sub.add_parser("metrics", help="the metrics overview's queries, timed")
+    met.add_argument("--interactions", type=int, default=10_000_000)
+    met.add_argument("--feedback", type=int, default=1_000_000)
+    met.add_argument("--pg-interactions", type=int, default=1_000_000)
+    met.add_argument("--pg-feedback", type=int, default=100_000)
+    met.add_argument("--engine", default="all", help="duckdb, postgresql or all")
+    met.add_argument("--repeat", type=int, default=3, help="timed runs (median)")
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
         p.add_argument("--format", default="all", help="parquet, csv or all")
@@ -348,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             payload["clv"] = cmd_clv(args)
         if args.command == "journey":
             payload["journey"] = cmd_journey(args)
+        if args.command == "metrics":
+            payload["metrics"] = cmd_metrics(args, cluster)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

@@ -306,6 +306,34 @@ class Settings(BaseSettings):
         "default: the care example 'post-care' when stored.",
     )
 
+    # --- metrics (esperia.metrics): statistics of the CX figures
+    metrics_min_n: int = Field(
+        default=30,
+        ge=1,
+        description="Figures on fewer answers than this are flagged `low_n` "
+        "(shown, not hidden).",
+    )
+    metrics_confidence: float = Field(
+        default=0.95,
+        ge=0.5,
+        lt=1.0,
+        description="Confidence level of every interval the metrics report.",
+    )
+    metrics_pyramid_threshold: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="A CX pyramid level holds when its score, as a share of the "
+        "scale (0-1), reaches this.",
+    )
+    metrics_max_drivers: int = Field(
+        default=12,
+        ge=2,
+        le=15,
+        description="Most drivers in one key-driver analysis (exact Shapley "
+        "decomposition over all 2^k subsets).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

@@ -7,6 +7,7 @@ from esperia.cli import (  # noqa: F401
     demo,
     journey,
     keys,
+    metrics,
     personas,
     serve,
     surveys,

@@ -1,0 +1,228 @@
+"""The value chain made measurable: expectation vs perception, promise vs delivery.
+
+- **Value gaps** (SERVQUAL-like): per dimension, the respondents who rated both
+  what they expected (``expectation.<dim>``) and what they got
+  (``perception.<dim>``) in the same answer; gap = perception - expectation,
+  mean of the paired differences with a t interval and a paired t-test.
+- **Promise gaps**: for each touchpoint whose promise names a measurable
+  interaction column (``promise_metric``: ``wait_s``, ``duration_s``, ``value``,
+  or a key of ``properties`` such as ``delivery_hours``) and a target, the share
+  of interactions that kept it (actual <= target, Wilson interval), the median
+  actual, and what breaking it costs: the change in CES and CSAT of the linked
+  feedback per unit beyond the target (least-squares slope).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from esperia.errors import InvalidInput
+from esperia.metrics import stats
+from esperia.metrics.backend import metrics_backend
+from esperia.metrics.frame import PERIODS, Query, clean, feedback_frame, fetch_columns
+
+__all__ = ["promise_gaps", "value_gaps"]
+
+_COLUMNS = ("wait_s", "duration_s", "value")
+
+
+def _agg(t: Any, keys: list[str], **aggs: Any) -> Any:
+    return t.group_by(keys).aggregate(**aggs) if keys else t.aggregate(**aggs)
+
+
+def value_gaps(store: Any, query: Query) -> list[dict[str, Any]]:
+    """Per group and dimension: expectation, perception, gap, interval, p-value."""
+    keys = list(query.by)
+    with metrics_backend(store) as con:
+        base = feedback_frame(con, query)
+        fi = con.table("feedback_items")
+        is_exp = fi.item.startswith("expectation.")
+        is_per = fi.item.startswith("perception.")
+        fi = fi.filter(is_exp | is_per, fi.value.notnull())
+        fi = fi.select(
+            fi_id=fi.feedback_id,
+            side=fi.item.split(".")[0],
+            dimension=fi.item.split(".")[1],
+            value=fi.value,
+        )
+        t = base.inner_join(fi, base.feedback_id == fi.fi_id)
+        pairs = t.group_by([*keys, "feedback_id", "dimension"]).aggregate(
+            exp=t.value.mean(where=t.side == "expectation"),
+            per=t.value.mean(where=t.side == "perception"),
+        )
+        pairs = pairs.filter(pairs.exp.notnull(), pairs.per.notnull())
+        diff = pairs.per - pairs.exp
+        expr = _agg(
+            pairs.mutate(diff=diff), [*keys, "dimension"], n=pairs.exp.count(),
+            expectation=pairs.exp.mean(), perception=pairs.per.mean(),
+            gap=diff.mean(), var=diff.var(),
+        )  # fmt: skip
+        cols = fetch_columns(expr)
+    n = cols.get("n", np.zeros(0))
+    low, high, p = stats.paired_t(n, cols.get("gap", []), cols.get("var", []),
+                                  query.confidence)  # fmt: skip
+    rows = []
+    for i in range(len(n)):
+        row: dict[str, Any] = {k: clean(cols[k][i]) for k in keys}
+        p_value = clean(p[i], 4)
+        row.update(
+            dimension=cols["dimension"][i],
+            n=int(n[i]),
+            expectation=clean(cols["expectation"][i], 3),
+            perception=clean(cols["perception"][i], 3),
+            gap=clean(cols["gap"][i], 3),
+            ci_low=clean(low[i], 3),
+            ci_high=clean(high[i], 3),
+            p_value=p_value,
+            significant=None if p_value is None else p_value < 0.05,
+            low_n=bool(n[i] < query.min_n),
+        )
+        rows.append(row)
+    rows.sort(key=lambda r: (r["gap"] is None, r["gap"] or 0.0))
+    return rows
+
+
+def _promises(store: Any) -> list[tuple[str, str, float]]:
+    with store.connect() as conn:
+        rows = conn.fetchall(
+            "SELECT touchpoint_id, promise_metric, promise_target FROM touchpoints "
+            "WHERE promise_metric IS NOT NULL AND promise_target IS NOT NULL "
+            "ORDER BY touchpoint_id"
+        )
+    return [(str(r[0]), str(r[1]).strip(), float(r[2])) for r in rows]
+
+
+def _actual(it: Any, metric: str) -> Any:
+    if metric in _COLUMNS:
+        return it[metric].cast("float64")
+    if not metric.replace("_", "").isalnum():
+        raise InvalidInput(f"touchpoint promise_metric {metric!r} is not a column name")
+    return it.properties[metric].unwrap_as("float64")
+
+
+def promise_gaps(store: Any, query: Query) -> list[dict[str, Any]]:
+    """Per touchpoint with a measurable promise (and period if asked): kept share,
+    median actual, and the CES/CSAT cost per unit beyond the target."""
+    for dim in query.by:
+        if dim not in ("touchpoint", "period"):
+            raise InvalidInput(
+                f"promise gaps group by touchpoint and period only, not {dim!r}"
+            )
+    by_period = "period" in query.by
+    promises = _promises(store)
+    if not promises:
+        return []
+    by_metric: dict[str, list[tuple[str, float]]] = {}
+    for tp, metric, target in promises:
+        by_metric.setdefault(metric, []).append((tp, target))
+    keys = ["touchpoint", *(["period"] if by_period else [])]
+    targets = {tp: target for tp, _, target in promises}
+    with metrics_backend(store) as con:
+        import ibis
+
+        parts = []
+        for metric, tps in by_metric.items():
+            it = con.table("interactions")
+            it = it.filter(it.touchpoint_id.isin([tp for tp, _ in tps]))
+            if query.since is not None:
+                it = it.filter(it.occurred_at >= query.since.isoformat())
+            if query.until is not None:
+                it = it.filter(it.occurred_at < _next_day(query.until))
+            target = ibis.cases(
+                *[(it.touchpoint_id == tp, value) for tp, value in tps]
+            ).cast("float64")
+            cols: dict[str, Any] = {
+                "interaction_id": it.interaction_id,
+                "touchpoint": it.touchpoint_id,
+                "metric": ibis.literal(metric),
+                "target": target,
+                "actual": _actual(it, metric),
+            }
+            if by_period:
+                cols["period"] = it.occurred_at.truncate(PERIODS[query.period]).date()
+            parts.append(it.select(**cols))
+        acts = parts[0] if len(parts) == 1 else ibis.union(*parts)
+        acts = acts.filter(acts.actual.notnull())
+        acts = acts.mutate(
+            kept=acts.actual <= acts.target,
+            beyond=ibis.greatest(acts.actual - acts.target, 0.0),
+        )
+        summary = acts.group_by([*keys, "metric"]).aggregate(
+            n=acts.actual.count(), kept=acts.kept.sum(),
+            median=acts.actual.approx_median(),
+        )  # fmt: skip
+        fb = feedback_frame(con, Query(since=query.since, until=query.until),
+                            extra=("interaction_id", "ces", "csat"))  # fmt: skip
+        fb = fb.filter(
+            fb.interaction_id.notnull(), fb.ces.notnull() | fb.csat.notnull()
+        )
+        fb = fb.rename(fb_interaction="interaction_id")
+        linked = acts.inner_join(fb, acts.interaction_id == fb.fb_interaction)
+        effort = linked.group_by(keys).aggregate(
+            n_ces=linked.ces.count(),
+            ces_kept=linked.ces.mean(where=linked.kept),
+            ces_broken=linked.ces.mean(where=~linked.kept),
+            ces_cov=linked.ces.cov(linked.beyond, how="sample"),
+            ces_xvar=linked.beyond.var(where=linked.ces.notnull()),
+            n_csat=linked.csat.count(),
+            csat_cov=linked.csat.cov(linked.beyond, how="sample"),
+            csat_xvar=linked.beyond.var(where=linked.csat.notnull()),
+        )
+        s_cols = fetch_columns(summary)
+        e_cols = fetch_columns(effort)
+    effort_at = {
+        tuple(clean(e_cols[k][i]) for k in keys): i
+        for i in range(len(e_cols.get("n_ces", [])))
+    }
+    n = s_cols.get("n", np.zeros(0))
+    share, low, high = stats.wilson_ci(n, s_cols.get("kept", []), query.confidence)
+    rows = []
+    for i in range(len(n)):
+        group = tuple(clean(s_cols[k][i]) for k in keys)
+        row: dict[str, Any] = dict(zip(keys, group, strict=True))
+        row.update(
+            metric=s_cols["metric"][i],
+            target=clean(targets.get(group[0])),
+            n=int(n[i]),
+            kept=clean(100 * share[i], 2),
+            ci_low=clean(100 * low[i], 2),
+            ci_high=clean(100 * high[i], 2),
+            median_actual=clean(s_cols["median"][i], 2),
+            low_n=bool(n[i] < query.min_n),
+        )
+        j = effort_at.get(group)
+        row.update(_effort(e_cols, j))
+        rows.append(row)
+    rows.sort(key=lambda r: tuple((r[k] is None, r[k] or "") for k in keys))
+    return rows
+
+
+def _effort(cols: dict[str, Any], j: int | None) -> dict[str, Any]:
+    """CES/CSAT when the promise was kept vs broken, and the slope beyond it."""
+    if j is None:
+        return {"n_ces": 0, "ces_kept": None, "ces_broken": None,
+                "ces_per_unit_beyond": None, "n_csat": 0,
+                "csat_per_unit_beyond": None}  # fmt: skip
+
+    def slope(prefix: str) -> Any:
+        xvar = cols[f"{prefix}_xvar"][j]
+        if not np.isfinite(xvar) or xvar <= 0:
+            return None
+        return clean(cols[f"{prefix}_cov"][j] / xvar, 6)
+
+    return {
+        "n_ces": int(cols["n_ces"][j]),
+        "ces_kept": clean(cols["ces_kept"][j], 3),
+        "ces_broken": clean(cols["ces_broken"][j], 3),
+        "ces_per_unit_beyond": slope("ces"),
+        "n_csat": int(cols["n_csat"][j]),
+        "csat_per_unit_beyond": slope("csat"),
+    }
+
+
+def _next_day(day: Any) -> str:
+    from datetime import date
+
+    return date.fromordinal(day.toordinal() + 1).isoformat()
