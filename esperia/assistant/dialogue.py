@@ -112,8 +112,9 @@ class Dialogue:
     def handle(self, text: str) -> Reply:
         previous = self.state.get("language") or self.row.get("language")
         language = detect_language(text, default=previous or "it")
-        if previous and sum(w.isalpha() for w in text.split()) < 2:
-            language = previous  # "4", an order number, an e-mail: no language
+        if previous and sum(w.isalpha() for w in text.split()) < 4:
+            # "4", an order number and an e-mail: too little to switch language.
+            language = previous
         self.state["language"] = language
         prediction = self.model.predict_one(text)
         seq = int(self.row.get("messages") or 0)

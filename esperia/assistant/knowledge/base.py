@@ -93,10 +93,10 @@ class KnowledgeBase:
         return len(self.entries)
 
     def search(self, question: str, language: str, limit: int = 3) -> list[Hit]:
-        """The best entries for ``question``, preferring ``language`` entries.
+        """The best entries for ``question`` among those in ``language``.
 
-        Entries in other languages are searched only when none in ``language``
-        matches at all.
+        Entries in other languages are searched only when the knowledge base has
+        none in ``language`` (a company writing in one language only).
         """
         if not self.entries:
             return []
@@ -107,7 +107,7 @@ class KnowledgeBase:
         scores = bm25 / (bm25.max() or 1.0) + chars / (chars.max() or 1.0)
         scores[bm25 <= 0] = 0.0  # a match needs at least one shared lemma
         same = self._chunk_lang == language
-        if same.any() and (scores[same] > 0).any():
+        if same.any():
             scores = np.where(same, scores, 0.0)
         order = np.argsort(-scores, kind="stable")
         hits: list[Hit] = []
