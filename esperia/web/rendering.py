@@ -90,6 +90,7 @@ _ENV = _environment()
 NAV: tuple[tuple[str, str, bool], ...] = (
     ("/", "nav.overview", False),
     ("/imports", "nav.imports", False),
+    ("/assistant", "nav.assistant", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )

@@ -86,7 +86,8 @@ def test_complaint_hands_over_and_csat_becomes_feedback(
     _ask(assistant, "ordine O00000042 anna.rossi@example.it", "c-c")
     complaint = _ask(
         assistant,
-        "voglio fare un reclamo: il pacco era in ritardo, scrivetemi a anna.rossi@example.it",
+        "voglio fare un reclamo: il pacco era in ritardo, "
+        "scrivetemi a anna.rossi@example.it",
         "c-c",
     )
     assert complaint.intent == "complaint" and complaint.handover_id

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from esperia.api.routes import ingest, keys, read
+from esperia.api.routes import assistant, ingest, keys, read
 
 __all__ = ["router"]
 
@@ -10,3 +10,4 @@ router = APIRouter()
 router.include_router(read.router)
 router.include_router(ingest.router)
 router.include_router(keys.router)
+router.include_router(assistant.router)
