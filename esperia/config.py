@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     )
     assistant_verify_attempts: int = Field(
         default=3,
-        description="Failed order verifications before the chat hands over to a person.",
+        description="Failed order checks before the chat hands over to a person.",
     )
     assistant_llm_url: str | None = Field(
         default=None,

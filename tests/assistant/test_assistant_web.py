@@ -14,7 +14,6 @@ import pytest
 
 from esperia.config import Settings
 
-
 #: Pages the other site serves, by path (filled by each test).
 PAGES: dict[str, str] = {}
 
@@ -29,7 +28,7 @@ def site(workspace_settings: Settings, intent_model_file: Path) -> Iterator[str]
     pages.clear()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             body = pages.get(self.path, "").encode()
             self.send_response(200 if body else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -84,7 +83,8 @@ def test_widget_on_another_site_answers_with_citation(
     import urllib.parse
 
     PAGES["/shop.html"] = (
-        "<!doctype html><html lang='it'><head><title>Shop</title><link rel='icon' href='data:,'></head><body>"
+        "<!doctype html><html lang='it'><head><title>Shop</title>"
+        "<link rel='icon' href='data:,'></head><body>"
         f"<h1>Libreria</h1><script src='{live_server}/assistant/widget.js'></script>"
         "</body></html>"
     )
