@@ -137,6 +137,10 @@ def build_demo(
                 options=ImportOptions(all_or_nothing=True),
             )  # fmt: skip
             counts[kind] = summary.loaded
+        step("training the care assistant", 0.99)
+        from esperia.assistant import assistant_for
+
+        assistant_for(settings, store).train()
     finally:
         store.close()
     truth = dict(data.ground_truth)
