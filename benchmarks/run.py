@@ -226,6 +226,12 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="file import: Esperia, pandas, raw loads")
     http = sub.add_parser("http", help="HTTP batch ingestion: Esperia and naive")
     both = sub.add_parser("all", help="file import, then HTTP ingestion")
+    care = sub.add_parser("assistant", help="care assistant: intents, answers, latency")
+    care.add_argument(
+        "--banking", type=Path, default=Path("/work/shared/data/intents_banking77")
+    )
+    care.add_argument("--chats", type=int, default=20)
+    care.add_argument("--rounds", type=int, default=10)
     trace = sub.add_parser(
         "trace", help="time every SQL statement of an Esperia import (DuckDB)"
     )
@@ -370,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
             payload["journey"] = cmd_journey(args)
         if args.command == "metrics":
             payload["metrics"] = cmd_metrics(args, cluster)
+        if args.command == "assistant":
+            from benchmarks.assistant import run as run_assistant
+
+            payload["assistant"] = run_assistant(args.banking, args.chats, args.rounds)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

@@ -334,6 +334,52 @@ class Settings(BaseSettings):
         "decomposition over all 2^k subsets).",
     )
 
+    # --- care assistant (esperia.assistant) ---
+    assistant_touchpoint_id: str = Field(
+        default="TP-ASSISTANT",
+        description="Touchpoint that assistant conversations are recorded on "
+        "(created as a direct, digital chat touchpoint when missing).",
+    )
+    assistant_allowed_origins: list[str] = Field(
+        default=[],
+        description="Web sites (scheme://host[:port]) allowed to embed the chat "
+        "widget and call the chat API from the browser (CORS).",
+    )
+    assistant_rate_session_per_minute: int = Field(
+        default=20, description="Most messages one conversation may send a minute."
+    )
+    assistant_rate_ip_per_minute: int = Field(
+        default=60, description="Most messages one client address may send a minute."
+    )
+    assistant_min_confidence: float = Field(
+        default=0.5,
+        description="Intent confidence below which a message counts as out of scope.",
+    )
+    assistant_min_kb_score: float = Field(
+        default=3.0,
+        description="BM25 score below which a knowledge-base match is not used.",
+    )
+    assistant_verify_attempts: int = Field(
+        default=3,
+        description="Failed order checks before the chat hands over to a person.",
+    )
+    assistant_llm_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible chat-completions URL for generated answers "
+        "(e.g. http://localhost:8080/v1/chat/completions); unset = retrieval only.",
+    )
+    assistant_llm_key: SecretStr | None = Field(
+        default=None, description="Bearer key for the language-model endpoint."
+    )
+    assistant_llm_model: str = Field(
+        default="", description="Model name sent to the language-model endpoint."
+    )
+    assistant_llm_timeout_s: float = Field(
+        default=6.0,
+        description="Seconds to wait for the language model before answering "
+        "from retrieval instead.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

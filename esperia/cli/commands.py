@@ -2,6 +2,7 @@
 
 from esperia.cli import (  # noqa: F401
     act,
+    assistant,
     customers,
     data,
     demo,

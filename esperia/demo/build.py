@@ -149,6 +149,10 @@ def build_demo(
         import_examples(store, actor="demo")
         step("opening recovery cases", 0.995)
         cases = demo_rules(store, settings)
+        step("training the care assistant", 0.998)
+        from esperia.assistant import assistant_for
+
+        assistant_for(settings, store).train()
     finally:
         store.close()
     truth = dict(data.ground_truth)

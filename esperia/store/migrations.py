@@ -573,6 +573,74 @@ _PERSONAS_PG_INDEXES = """
 CREATE INDEX persona_members_customer ON persona_members (customer_id, version)
 """
 
+# The care assistant (esperia.assistant): conversations with their state and
+# redacted messages, handovers waiting for a person (the future case inbox picks
+# them up by status), and intent corrections that become training examples.
+_ASSISTANT = """
+CREATE TABLE assistant_conversations (
+    conversation_id TEXT PRIMARY KEY,
+    started_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    ended_at TIMESTAMPTZ,
+    channel TEXT NOT NULL,
+    language TEXT,
+    customer_id TEXT,
+    status TEXT NOT NULL,
+    outcome TEXT,
+    csat BIGINT,
+    client_hash TEXT,
+    messages INTEGER NOT NULL DEFAULT 0,
+    interaction_id TEXT,
+    feedback_id TEXT,
+    state {json}
+);
+
+CREATE TABLE assistant_messages (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sent_at TIMESTAMPTZ NOT NULL,
+    role TEXT NOT NULL,
+    text_redacted TEXT NOT NULL,
+    language TEXT,
+    intent TEXT,
+    confidence DOUBLE PRECISION,
+    out_of_scope BOOLEAN,
+    citations TEXT,
+    corrected_intent TEXT,
+    PRIMARY KEY (conversation_id, seq)
+);
+
+CREATE TABLE assistant_handovers (
+    handover_id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    reason TEXT NOT NULL,
+    language TEXT,
+    customer_id TEXT,
+    context {json},
+    transcript TEXT NOT NULL,
+    status TEXT NOT NULL,
+    taken_by TEXT,
+    case_id TEXT,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE assistant_examples (
+    example_id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    label TEXT NOT NULL,
+    language TEXT,
+    source TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    created_by TEXT
+)
+"""
+
+_ASSISTANT_PG_INDEXES = """
+CREATE INDEX assistant_conversations_updated ON assistant_conversations (updated_at);
+CREATE INDEX assistant_handovers_status ON assistant_handovers (status)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -586,6 +654,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
+    Migration(8, "care assistant", _ASSISTANT, _ASSISTANT_PG_INDEXES),
     Migration(10, "close the loop: rules, cases, outbox", _ACT, _ACT_PG_INDEXES),
     Migration(11, "personas, versions, members", _PERSONAS, _PERSONAS_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from esperia.web import assistant_views
 from esperia.web.errorpage import render_error_page
 from esperia.web.i18n import translate
 from esperia.web.plots import PLOTLY_URL, plotly_js_path
@@ -60,6 +61,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(voice_router)
     app.include_router(value_router)
     app.include_router(metrics_router)
+    app.include_router(assistant_views.router)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)

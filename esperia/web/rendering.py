@@ -95,6 +95,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/voice", "nav.voice", False),
     ("/value", "nav.value", False),
     ("/metrics", "nav.metrics", False),
+    ("/assistant", "nav.assistant", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )

@@ -13,7 +13,13 @@ from fastapi.testclient import TestClient
 from esperia.errors import StoreError
 
 #: Routes open without a key (they hold no data).
-OPEN = {"/api/v1/health", "/api/v1/openapi.json", "/api/v1/docs"}
+OPEN = {
+    "/api/v1/health",
+    "/api/v1/openapi.json",
+    "/api/v1/docs",
+    # The customer chat: anonymous by nature, rate-limited (tests/assistant).
+    "/api/v1/assistant/messages",
+}
 
 
 def _flat_routes(api: Api) -> list[Any]:

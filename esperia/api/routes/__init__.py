@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from esperia.api.routes import act, ingest, keys, metrics, read, surveys, value, voice
+from esperia.api.routes import (
+    act,
+    assistant,
+    ingest,
+    keys,
+    metrics,
+    read,
+    surveys,
+    value,
+    voice,
+)
 
 __all__ = ["router"]
 
@@ -15,3 +25,4 @@ router.include_router(act.router)
 router.include_router(voice.router)
 router.include_router(value.router)
 router.include_router(metrics.router)
+router.include_router(assistant.router)

@@ -1,0 +1,254 @@
+"""Care-assistant benchmarks: intent accuracy, out-of-scope detection, knowledge
+retrieval, and chat latency under concurrent conversations.
+
+    python benchmarks/run.py assistant [--banking DIR] [--chats 20] [--rounds 10]
+
+* BANKING77 (train → test): Esperia's classifier next to the plain baseline a
+  user would otherwise build (TF-IDF word 1-2-grams + LinearSVC, C=1).
+* The shipped bookshop examples (Italian + English) → the held-out set with
+  out-of-scope messages: accuracy, macro-F1, out-of-scope precision/recall.
+* Knowledge base: paraphrased questions → is the right entry first / in top 3.
+* Latency: a demo workspace served by ``esperia serve`` in its own process,
+  ``--chats`` concurrent clients each sending ``--rounds`` messages in one
+  conversation (knowledge questions, order verification, small talk).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BANKING = Path("/work/shared/data/intents_banking77")
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def banking(folder: Path) -> dict[str, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics import accuracy_score
+    from sklearn.svm import LinearSVC
+
+    from esperia.assistant import evaluate_intents, read_examples
+
+    train = read_examples(folder / "train.csv", "text", "category")
+    test = read_examples(folder / "test.csv", "text", "category")
+    started = time.perf_counter()
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    baseline = LinearSVC(C=1.0).fit(vec.fit_transform(train[0]), train[1])
+    base_acc = accuracy_score(test[1], baseline.predict(vec.transform(test[0])))
+    base_s = time.perf_counter() - started
+    _log(f"  baseline TF-IDF + LinearSVC: accuracy {base_acc:.4f} ({base_s:.1f} s)")
+    report = evaluate_intents(train, test).to_dict()
+    _log(
+        f"  esperia: accuracy {report['accuracy']} macro-F1 {report['macro_f1']} "
+        f"(C={report['chosen_c']} by CV, fit {report['fit_seconds']} s)"
+    )
+    return {
+        "baseline_accuracy": round(base_acc, 4),
+        "baseline_seconds": round(base_s, 2),
+        "esperia": report,
+    }
+
+
+def bookshop() -> dict[str, Any]:
+    from esperia.assistant import evaluate_intents, read_examples
+    from esperia.assistant.service import DATA
+
+    report = evaluate_intents(
+        read_examples(DATA / "intents.csv"),
+        read_examples(DATA / "intents_eval.csv"),
+        out_of_scope_label="out_of_scope",
+    ).to_dict()
+    _log(f"  bookshop intents: {report}")
+    return report
+
+
+def knowledge() -> dict[str, Any]:
+    from esperia.assistant import KnowledgeBase
+    from esperia.assistant.language import detect_language
+    from esperia.assistant.service import DATA, builtin_entries
+
+    base = KnowledgeBase(builtin_entries())
+    with (DATA / "knowledge_questions.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    first = top3 = 0
+    by_lang: dict[str, list[int]] = {}
+    started = time.perf_counter()
+    for row in rows:
+        lang = detect_language(row["question"])
+        ids = [h.entry.entry_id for h in base.search(row["question"], lang)]
+        hit = bool(ids) and ids[0] == row["entry_id"]
+        first += hit
+        top3 += row["entry_id"] in ids
+        by_lang.setdefault(row["entry_id"][:2], []).append(int(hit))
+    ms = 1000 * (time.perf_counter() - started) / len(rows)
+    result = {
+        "entries": len(base),
+        "questions": len(rows),
+        "first": round(first / len(rows), 4),
+        "top3": round(top3 / len(rows), 4),
+        "first_by_language": {k: round(sum(v) / len(v), 4) for k, v in by_lang.items()},
+        "ms_per_question": round(ms, 2),
+    }
+    _log(f"  knowledge base: {result}")
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+_SCRIPT = [
+    "ciao",
+    "quanto costa la spedizione?",
+    "posso restituire un libro?",
+    "where is the Bologna shop?",
+    "dov'è il mio ordine {order}?",
+    "la mia email è {email}",
+    "avete ebook?",
+    "siete aperti la domenica?",
+    "do you gift wrap?",
+    "grazie",
+]
+
+
+def latency(chats: int, rounds: int) -> dict[str, Any]:
+    """Start a demo workspace's server and time every message of ``chats`` users."""
+    exe = [sys.executable, "-m", "esperia"]
+    with tempfile.TemporaryDirectory(prefix="esperia-bench-") as tmp:
+        ws = Path(tmp) / "ws"
+        env = {**os.environ, "ESPERIA_ASSISTANT_RATE_IP_PER_MINUTE": "100000"}
+        subprocess.run(
+            [*exe, "demo", "-w", str(ws), "--customers", "2000", "--no-serve"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        subprocess.run(
+            [*exe, "-w", str(ws), "assistant", "train"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        orders = _sample_orders(ws, chats)
+        port = _free_port()
+        server = subprocess.Popen(
+            [*exe, "-w", str(ws), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait(base)
+            times: list[float] = []
+            errors: list[str] = []
+            lock = threading.Lock()
+
+            def user(i: int) -> None:
+                order, email = orders[i % len(orders)]
+                with httpx.Client(base_url=base, timeout=30) as client:
+                    cid = None
+                    for r in range(rounds):
+                        text = _SCRIPT[r % len(_SCRIPT)].format(
+                            order=order, email=email
+                        )
+                        body: dict[str, Any] = {"message": text}
+                        if cid:
+                            body["conversation_id"] = cid
+                        t0 = time.perf_counter()
+                        resp = client.post("/api/v1/assistant/messages", json=body)
+                        dt = time.perf_counter() - t0
+                        with lock:
+                            times.append(dt)
+                            if resp.status_code != 200:
+                                errors.append(resp.text[:200])
+                        if resp.status_code == 200:
+                            data = resp.json()
+                            cid = None if data["ended"] else data["conversation_id"]
+
+            # Warm-up: one conversation before the clock starts.
+            user(0)
+            times.clear()
+            threads = [threading.Thread(target=user, args=(i,)) for i in range(chats)]
+            wall = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - wall
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    ordered = sorted(times)
+    result = {
+        "chats": chats,
+        "messages": len(times),
+        "errors": len(errors),
+        "p50_ms": round(1000 * statistics.median(ordered), 1),
+        "p95_ms": round(1000 * ordered[int(0.95 * (len(ordered) - 1))], 1),
+        "max_ms": round(1000 * ordered[-1], 1),
+        "messages_per_s": round(len(times) / wall, 1),
+    }
+    _log(f"  latency: {result}")
+    if errors:
+        _log(f"  first error: {errors[0]}")
+    return result
+
+
+def _sample_orders(ws: Path, n: int) -> list[tuple[str, str]]:
+    import duckdb
+
+    con = duckdb.connect(str(ws / "esperia.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT o.order_id, c.email FROM orders o JOIN customers c USING "
+            "(customer_id) WHERE c.email IS NOT NULL ORDER BY o.order_id LIMIT ?",
+            [n],
+        ).fetchall()
+    finally:
+        con.close()
+    return [(str(a), str(b)) for a, b in rows]
+
+
+def _wait(base: str) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("the server did not start within 60 s")
+
+
+def run(banking_dir: Path, chats: int, rounds: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if (banking_dir / "train.csv").is_file():
+        _log("BANKING77 (train → test)")
+        out["banking77"] = banking(banking_dir)
+    else:
+        _log(f"BANKING77 not found in {banking_dir}: skipped")
+    _log("bookshop intents (shipped examples → held-out set)")
+    out["bookshop_intents"] = bookshop()
+    _log("knowledge base retrieval")
+    out["knowledge"] = knowledge()
+    _log(f"latency: {chats} concurrent chats x {rounds} messages")
+    out["latency"] = latency(chats, rounds)
+    return out

@@ -1,0 +1,181 @@
+"""Language per message, lemmas per language, and the bridge to text analytics.
+
+Everything the assistant needs from language processing goes through the few
+functions here, so the text-analytics package (``esperia.text``) can replace
+the small built-in fallbacks in one place when it is present.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+import simplemma
+
+__all__ = [
+    "SUPPORTED",
+    "detect_language",
+    "lemmas",
+    "normalise",
+    "redact",
+    "tokens",
+]
+
+#: Languages the assistant answers in; the first is the fallback.
+SUPPORTED: tuple[str, ...] = ("it", "en")
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
+# Short, very common words that settle the language of a message of two or three
+# words, where statistical detectors hesitate ("ciao", "hi there").
+_HINTS = {
+    "it": frozenset(
+        [
+            "ciao",
+            "buongiorno",
+            "buonasera",
+            "grazie",
+            "il",
+            "lo",
+            "la",
+            "gli",
+            "le",
+            "un",
+            "una",
+            "del",
+            "della",
+            "di",
+            "che",
+            "non",
+            "per",
+            "sono",
+            "è",
+            "mio",
+            "mia",
+            "dove",
+            "quando",
+            "come",
+            "vorrei",
+            "posso",
+            "ordine",
+            "negozio",
+        ]
+    ),
+    "en": frozenset(
+        [
+            "hi",
+            "hello",
+            "thanks",
+            "thank",
+            "the",
+            "a",
+            "an",
+            "of",
+            "is",
+            "are",
+            "my",
+            "where",
+            "when",
+            "how",
+            "would",
+            "could",
+            "can",
+            "i",
+            "you",
+            "order",
+            "shop",
+            "store",
+            "please",
+        ]
+    ),
+}
+
+
+def normalise(text: str) -> str:
+    """Lower case, NFKC, every digit as 0: numbers vary, their presence matters."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _DIGIT.sub("0", text)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of the normalised text (apostrophes split: "dov'è" → dov, è)."""
+    return _TOKEN.findall(normalise(text))
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str, language: str) -> str:
+    return str(simplemma.lemmatize(word, lang=language))
+
+
+def lemmas(text: str, language: str) -> list[str]:
+    """Lemmas of the words, by simplemma's offline dictionary for ``language``."""
+    lang = language if language in SUPPORTED else SUPPORTED[0]
+    return [_lemma(w, lang) for w in tokens(text)]
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    return (
+        LanguageDetectorBuilder.from_languages(Language.ITALIAN, Language.ENGLISH)
+        .with_preloaded_language_models()
+        .build()
+    )
+
+
+def detect_language(text: str, default: str = SUPPORTED[0]) -> str:
+    """``it`` or ``en`` for one message; ``default`` when nothing tells."""
+    words = tokens(text)
+    if not words:
+        return default
+    hits = {lang: sum(w in hint for w in words) for lang, hint in _HINTS.items()}
+    if len(words) <= 3 and max(hits.values()) > 0 and hits["it"] != hits["en"]:
+        return max(hits, key=lambda lang: hits[lang])
+    found = _detector().detect_language_of(text)
+    if found is None:
+        return default
+    return "it" if found.name == "ITALIAN" else "en"
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\w)(?:\+|00)?\d[\d .\-/]{7,}\d(?!\w)")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b")
+_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+
+
+def redact(text: str) -> str:
+    """The text with personal data masked, for stored transcripts.
+
+    Uses the text-analytics redaction when that package provides one; otherwise
+    masks e-mail addresses, card and IBAN numbers and phone numbers itself.
+    """
+    try:
+        from esperia.text import redact as text_redact  # type: ignore[attr-defined]
+    except ImportError:
+        text_redact = None
+    if text_redact is not None:
+        return str(text_redact(text))
+    text = _EMAIL.sub("[EMAIL]", text)
+    text = _IBAN.sub("[IBAN]", text)
+    text = _CARD.sub("[CARD]", text)
+    return _PHONE.sub("[PHONE]", text)
+
+
+def sentiment_of(text: str, language: str) -> float | None:
+    """Document sentiment in [-1, 1] from text analytics, or None without it.
+
+    The one place the assistant asks ``esperia.text`` for sentiment; until that
+    package ships an analyzer, conversations are stored without a score (the
+    feedback row's text is enriched later like any other feedback).
+    """
+    if not text.strip():
+        return None
+    try:
+        from esperia.text import default_analyzer  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    result = default_analyzer().analyze([text], language=language)[0]
+    return float(result.sentiment)

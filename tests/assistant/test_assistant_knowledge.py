@@ -1,0 +1,91 @@
+"""Importing documents into entries, retrieval quality, and safe updates."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from esperia.assistant import KnowledgeBase, load_entries
+from esperia.assistant.knowledge import KnowledgeHolder
+from esperia.assistant.language import detect_language
+from esperia.assistant.service import DATA, builtin_entries
+from esperia.errors import InvalidInput
+
+
+def test_markdown_html_csv_and_folder(tmp_path: Path) -> None:
+    (tmp_path / "faq.md").write_text(
+        "# Title\n\n## Orari del negozio {#orari}\nAperti dalle 9 alle 19.\n\n"
+        "## Empty heading\n\n## Parcheggio\nNon abbiamo parcheggi.\n",
+        "utf-8",
+    )
+    (tmp_path / "page.html").write_text(
+        "<html lang='en'><body><nav>menu</nav><h2 id='wrap'>Gift wrapping</h2>"
+        "<p>Free in every shop.</p><script>x()</script></body></html>",
+        "utf-8",
+    )
+    (tmp_path / "qa.csv").write_text(
+        'question,answer,language\nDo you sell maps?,"Yes, travel maps.",en\n', "utf-8"
+    )
+    entries = {e.entry_id: e for e in load_entries(tmp_path)}
+    assert set(entries) == {"orari", "faq-parcheggio", "wrap", "qa-do-you-sell-maps"}
+    assert entries["orari"].language == "it"
+    assert entries["wrap"].answer == "Free in every shop."
+    assert entries["qa-do-you-sell-maps"].answer == "Yes, travel maps."
+    assert entries["wrap"].language == "en"
+    assert entries["qa-do-you-sell-maps"].source == "qa.csv:2"
+
+
+def test_import_errors_say_where(tmp_path: Path) -> None:
+    bad = tmp_path / "qa.csv"
+    bad.write_text("q,a\nx,y\n", "utf-8")
+    with pytest.raises(InvalidInput, match="question and answer"):
+        load_entries(bad)
+    dup = tmp_path / "dup.md"
+    dup.write_text("## A {#same}\ntext\n## B {#same}\nmore\n", "utf-8")
+    with pytest.raises(InvalidInput, match="appears twice"):
+        load_entries(dup)
+    with pytest.raises(InvalidInput, match="no such file"):
+        load_entries(tmp_path / "missing.md")
+
+
+def test_demo_knowledge_base_size_and_languages() -> None:
+    entries = builtin_entries()
+    assert sum(e.language == "it" for e in entries) >= 30
+    assert sum(e.language == "en" for e in entries) >= 30
+
+
+def test_paraphrased_questions_find_their_entry() -> None:
+    base = KnowledgeBase(builtin_entries())
+    with (DATA / "knowledge_questions.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 80
+    first = 0
+    in_top3 = 0
+    for row in rows:
+        language = detect_language(row["question"])
+        hits = base.search(row["question"], language)
+        ids = [h.entry.entry_id for h in hits]
+        first += bool(ids) and ids[0] == row["entry_id"]
+        in_top3 += row["entry_id"] in ids
+        # Answers come in the language of the question.
+        assert all(h.entry.language == language for h in hits)
+    # Measured 0.61 first / 0.80 in the top three; below the 0.90 goal (see docs).
+    assert first / len(rows) >= 0.55
+    assert in_top3 / len(rows) >= 0.7
+
+
+def test_holder_swaps_to_a_new_file_without_restart(tmp_path: Path) -> None:
+    path = tmp_path / "knowledge.json"
+    holder = KnowledgeHolder(path, builtin_entries())
+    assert len(holder.current()) == len(builtin_entries())
+    source = tmp_path / "new.md"
+    source.write_text("## Orari {#orari}\nSempre aperti.\n", "utf-8")
+    KnowledgeBase(load_entries(source)).save(path)  # as another process would
+    os.utime(path, ns=(1, 10**18))  # a stamp the holder has not seen
+    holder._checked = 0.0  # skip the one-second wait between file checks
+    current = holder.current()
+    assert [e.entry_id for e in current.entries] == ["orari"]
+    assert not list(tmp_path.glob(".*.tmp"))
