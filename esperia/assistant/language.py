@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import simplemma
+
+from esperia.text import LexiconAnalyzer
+from esperia.text import redact as text_redact
 
 __all__ = [
     "SUPPORTED",
@@ -140,42 +143,27 @@ def detect_language(text: str, default: str = SUPPORTED[0]) -> str:
     return "it" if found.name == "ITALIAN" else "en"
 
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\w)(?:\+|00)?\d[\d .\-/]{7,}\d(?!\w)")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b")
-_CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
-
-
 def redact(text: str) -> str:
     """The text with personal data masked, for stored transcripts.
 
-    Uses the text-analytics redaction when that package provides one; otherwise
-    masks e-mail addresses, card and IBAN numbers and phone numbers itself.
+    The same redaction as every other feedback text (``esperia.text.redact``):
+    e-mails, phones, IBANs, fiscal codes, card numbers, street addresses.
     """
-    try:
-        from esperia.text import redact as text_redact  # type: ignore[attr-defined]
-    except ImportError:
-        text_redact = None
-    if text_redact is not None:
-        return str(text_redact(text))
-    text = _EMAIL.sub("[EMAIL]", text)
-    text = _IBAN.sub("[IBAN]", text)
-    text = _CARD.sub("[CARD]", text)
-    return _PHONE.sub("[PHONE]", text)
+    return text_redact(text)
+
+
+@cache
+def _analyzer() -> LexiconAnalyzer:
+    return LexiconAnalyzer(("it", "en"))
 
 
 def sentiment_of(text: str, language: str) -> float | None:
-    """Document sentiment in [-1, 1] from text analytics, or None without it.
+    """Document sentiment in [-1, 1] from text analytics (None for empty text).
 
-    The one place the assistant asks ``esperia.text`` for sentiment; until that
-    package ships an analyzer, conversations are stored without a score (the
-    feedback row's text is enriched later like any other feedback).
+    Stored conversations become feedback that enrichment analyses in full later;
+    this score is what the handover shows an agent straight away.
     """
     if not text.strip():
         return None
-    try:
-        from esperia.text import default_analyzer  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    result = default_analyzer().analyze([text], language=language)[0]
+    result = _analyzer().analyze([text], language=language)[0]
     return float(result.sentiment)
