@@ -94,6 +94,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/cases", "nav.cases", False),
     ("/voice", "nav.voice", False),
     ("/value", "nav.value", False),
+    ("/journey", "nav.journey", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )
