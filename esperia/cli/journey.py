@@ -10,15 +10,19 @@ from typing import Annotated, Any
 import typer
 
 from esperia.cli.app import app, print_columns, print_json, state
-from esperia.journey import directly_follows, top_paths
+from esperia.journey import directly_follows
 from esperia.journey.build import build_journeys
 from esperia.journey.design import conformance, load_design
 from esperia.journey.eventlog import EventLog
 from esperia.journey.export import export_log
-from esperia.journey.flows import channel_switching, goal_dropouts
 from esperia.journey.funnel import funnel
-from esperia.journey.moments import experience_index, moments_of_truth
-from esperia.journey.service import DEMO_DESIGN, LogSpec, open_log
+from esperia.journey.service import (
+    DEMO_DESIGN,
+    LogSpec,
+    moments_report,
+    open_log,
+    paths_report,
+)
 from esperia.workspace import open_workspace
 
 journey_app = typer.Typer(
@@ -130,15 +134,11 @@ def paths(
 ) -> None:
     """Top paths (variants) with their share; switching and goal drop-outs."""
 
-    def work(lg: EventLog) -> dict[str, Any]:
-        out = top_paths(lg, limit=limit)
-        target = goal or state().settings().journey_goal_stage
-        out["goal"] = goal_dropouts(lg, target)
-        if lg.has("medium"):
-            out["channel_switching"] = channel_switching(lg)
-        return out
-
-    result = _run(log, case, activity, timestamp, level, work)
+    target = goal or state().settings().journey_goal_stage
+    result = _run(
+        log, case, activity, timestamp, level,
+        lambda lg: paths_report(lg, limit=limit, goal=target),
+    )  # fmt: skip
     if as_json:
         print_json(result)
         return
@@ -243,13 +243,7 @@ def moments(
     settings = state().settings()
     store = open_workspace(settings)
     try:
-        horizon = settings.journey_horizon_days
-        with store.connect() as conn:
-            result = moments_of_truth(
-                conn, horizon_days=horizon, min_events=min_events, limit=limit
-            )
-        with open_log(LogSpec(), settings, store) as lg:
-            result["experience_index"] = experience_index(lg, horizon_days=horizon)
+        result = moments_report(store, settings, limit=limit, min_events=min_events)
     finally:
         store.close()
     if as_json:

@@ -145,6 +145,8 @@ def build_demo(
         _enrich(store, settings, step)
         step("fitting customer lifetime value", 0.975)
         _value_step(store, settings)
+        step("building customer journeys", 0.985)
+        _journey_step(store, settings)
         step("storing the example surveys", 0.99)
         import_examples(store, actor="demo")
         step("opening recovery cases", 0.995)
@@ -187,6 +189,13 @@ def _value_step(store: Any, settings: Any) -> None:
 
     predict_workspace(store, settings)
     value_at_risk_report(store, settings)
+
+
+def _journey_step(store: Store, settings: Settings) -> None:
+    """Split interactions into journeys once, so the Journey page opens fast."""
+    from esperia.journey.build import ensure_journeys, options_from_settings
+
+    ensure_journeys(store, options_from_settings(settings))
 
 
 def _counts(folder: Path) -> dict[str, int]:

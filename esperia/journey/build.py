@@ -15,7 +15,7 @@ from esperia.config import Settings
 from esperia.journey.eventlog import IS_PURCHASE, JourneyOptions
 from esperia.store.database import Connection, Store
 
-__all__ = ["build_journeys", "ensure_journeys", "journeys_state"]
+__all__ = ["PATHS_TABLE", "build_journeys", "ensure_journeys", "journeys_state"]
 
 
 def _fingerprint(conn: Connection) -> tuple[int, int | None]:
@@ -97,6 +97,7 @@ def build_journeys(store: Store, options: JourneyOptions) -> dict[str, Any]:
             journeys = int(
                 conn.scalar("SELECT count(*) FROM journey_events WHERE is_first")
             )
+            _build_paths(conn)
             seconds = time.perf_counter() - started
             conn.execute(
                 "INSERT INTO journey_builds "
@@ -115,6 +116,31 @@ def build_journeys(store: Store, options: JourneyOptions) -> dict[str, Any]:
         "split": options.split,
         "gap_hours": options.gap_hours,
     }
+
+
+#: Per journey, its path at each level (steps joined by a control character).
+PATHS_TABLE = "journey_paths"
+_PATH_SEP = "chr(31)"
+
+
+def _build_paths(conn: Connection) -> None:
+    """One row per journey with its path at each level, spelled once.
+
+    A derived cache rebuilt with the journeys (so not a migration): top paths
+    then group ~n journeys by a ready string instead of re-assembling every
+    journey's events per question; the keys are the paths themselves, exact.
+    """
+    conn.execute(f"DROP TABLE IF EXISTS {PATHS_TABLE}")
+    agg = "string_agg({expr}, " + _PATH_SEP + " ORDER BY seq)"
+    conn.execute(
+        f"""CREATE TABLE {PATHS_TABLE} AS
+            SELECT case_no, count(*) AS steps,
+                   (max(tus) - min(tus)) / 1e6 AS secs,
+                   {agg.format(expr="touchpoint_id")} AS touchpoint_path,
+                   {agg.format(expr="coalesce(channel, 'unknown')")} AS channel_path,
+                   {agg.format(expr="coalesce(stage, 'unknown')")} AS stage_path
+            FROM journey_events GROUP BY case_no"""
+    )
 
 
 def options_from_settings(settings: Settings, **overrides: Any) -> JourneyOptions:

@@ -82,6 +82,9 @@ class EventLog:
     prepared: bool = False
     #: With ``prepared``: the table of (activity_no, activity) codes.
     activity_table: str = ""
+    #: Stored unfiltered journeys: the per-journey path column, as
+    #: ``table.column``, so top paths group ready-made paths.
+    path_column: str = ""
 
     @property
     def dialect(self) -> str:
@@ -158,6 +161,8 @@ def workspace_log(conn: Connection, options: JourneyOptions | None = None) -> Ev
 
 
 def _stored_log(conn: Connection, opts: JourneyOptions) -> EventLog:
+    from esperia.journey.build import PATHS_TABLE
+
     where, params = [], []
     if opts.since:
         where.append("j.ts >= CAST(? AS TIMESTAMPTZ)")
@@ -184,11 +189,23 @@ def _stored_log(conn: Connection, opts: JourneyOptions) -> EventLog:
     # Pairing rows by position needs every event of a case and DuckDB's kept
     # insertion order; a filtered log pairs through window functions instead.
     positional = conn.dialect == "duckdb" and not where
+    path_column = ""
+    if not where and _has_table(conn, PATHS_TABLE):
+        path_column = f"{PATHS_TABLE}.{opts.level}_path"
     return EventLog(
         conn, source, tuple(params), _COLUMNS,
         description=f"workspace journeys ({opts.level}, split by {opts.split})",
-        order="pos", prepared=positional,
+        order="pos", prepared=positional, path_column=path_column,
     )  # fmt: skip
+
+
+def _has_table(conn: Connection, name: str) -> bool:
+    return bool(
+        conn.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            (name,),
+        )
+    )
 
 
 def _live_log(conn: Connection, opts: JourneyOptions) -> EventLog:

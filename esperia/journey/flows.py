@@ -140,6 +140,8 @@ def top_paths(log: EventLog, *, limit: int = 10) -> dict[str, Any]:
     """The most frequent complete paths (variants) with their share of cases."""
     if limit < 1:
         raise InvalidInput("--limit must be at least 1")
+    if log.path_column:
+        return _stored_paths(log, limit)
     if log.prepared:
         return _hashed_paths(log, limit)
     rows = log.query(
@@ -166,6 +168,27 @@ def top_paths(log: EventLog, *, limit: int = 10) -> dict[str, Any]:
     total = int(rows[0]["total"]) if rows else 0
     variants = int(rows[0]["variants"]) if rows else 0
     return _paths_result(paths, total, variants)
+
+
+def _stored_paths(log: EventLog, limit: int) -> dict[str, Any]:
+    """Variants from the paths spelled at build time: one GROUP BY, exact."""
+    table, column = log.path_column.split(".")
+    rows = log.conn.fetchall(
+        f"""
+        WITH variants AS (
+            SELECT {column} AS path, count(*) AS cases,
+                   {quantiles(log, "secs", (0.5,))} AS q
+            FROM {table} GROUP BY {column}
+        )
+        SELECT path, cases, q, (SELECT count(*) FROM {table}),
+               (SELECT count(*) FROM variants)
+        FROM variants ORDER BY cases DESC, path LIMIT ?""",
+        (limit,),
+    )
+    paths = [(str(r[0]).split(_SEP), int(r[1]), _q(r[2], 0)) for r in rows]
+    if not rows:
+        return _paths_result([], 0, 0)
+    return _paths_result(paths, int(rows[0][3]), int(rows[0][4]))
 
 
 def _hashed_paths(log: EventLog, limit: int) -> dict[str, Any]:

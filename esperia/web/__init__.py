@@ -36,6 +36,7 @@ _STATIC = Path(__file__).resolve().parent / "static"
 def install_web(app: FastAPI) -> None:
     """Add the dashboard to ``app`` (whose state holds ``settings`` and ``store``)."""
     from esperia.web.act_views import router as act_router
+    from esperia.web.journey_views import router as journey_router
     from esperia.web.metrics_views import router as metrics_router
     from esperia.web.surveys_views import router as surveys_router
     from esperia.web.value_views import router as value_router
@@ -62,6 +63,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(value_router)
     app.include_router(metrics_router)
     app.include_router(assistant_views.router)
+    app.include_router(journey_router)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)

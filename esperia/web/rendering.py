@@ -96,6 +96,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/value", "nav.value", False),
     ("/metrics", "nav.metrics", False),
     ("/assistant", "nav.assistant", False),
+    ("/journey", "nav.journey", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )

@@ -29,10 +29,16 @@ def test_build_load_everything_and_reuse(tmp_path: Path) -> None:
         status = workspace_status(store)
         with store.connect() as conn:
             imports = conn.fetchall("SELECT kind, rejected_rows FROM imports")
+            # Journeys are built once by the demo: every interaction is in one.
+            journeys = conn.fetchone(
+                "SELECT interactions, journeys FROM journey_builds"
+            )
     finally:
         store.close()
     assert {k: v["count"] for k, v in status["tables"].items()} == first.counts
     assert all(rejected == 0 for _, rejected in imports)
+    assert journeys is not None and journeys[0] == first.counts["interactions"]
+    assert 1_000 <= journeys[1] < journeys[0]
 
     truth = json.loads((folder / "ground_truth.json").read_text())
     assert truth["demo"] == {"customers": 1_000, "seed": 7}

@@ -6,6 +6,7 @@ from esperia.api.routes import (
     act,
     assistant,
     ingest,
+    journey,
     keys,
     metrics,
     read,
@@ -26,3 +27,4 @@ router.include_router(voice.router)
 router.include_router(value.router)
 router.include_router(metrics.router)
 router.include_router(assistant.router)
+router.include_router(journey.router)
