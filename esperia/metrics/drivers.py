@@ -29,6 +29,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from esperia.errors import InvalidInput
 from esperia.metrics.backend import metrics_backend, table_exists
@@ -79,7 +80,9 @@ def drivers(
         if kind == "items":
             y, names, x, perf = _item_matrix(con, query, target, max_drivers)
         else:
-            y, names, x, perf = _behaviour_matrix(con, query, target, kind, max_drivers)
+            y, names, x, perf = _behaviour_matrix(
+                con, query, target, kind, max_drivers, max_units
+            )
     return _analyse(y, names, x, perf, query, max_drivers, bootstrap, seed, kind)
 
 
@@ -126,37 +129,41 @@ def _behaviour_matrix(
     driver = j.touchpoint_id if kind == "touchpoints" else j.stage
     j = j.select("customer_id", driver=driver, problem=problem)
     j = j.filter(j.driver.notnull())
-    # Which drivers: those most customers met a problem at (they vary).
-    per = j.group_by(["driver", "customer_id"]).aggregate(p=j.problem.sum())
-    stats = per.group_by("driver").aggregate(
-        hit=(per.p > 0).sum(), problems=per.p.sum()
+    # One pass over the interactions: problems and interactions per customer and
+    # driver (a long table, a few rows per customer); everything else in numpy.
+    per = j.group_by(["customer_id", "driver"]).aggregate(
+        p=j.problem.sum(), t=j.problem.count()
     )
-    totals = j.group_by("driver").aggregate(total=j.problem.count())
-    info = fetch_columns(stats.inner_join(totals, "driver").order_by(
-        [ibis.desc("hit"), "driver"]).limit(max_drivers))  # fmt: skip
-    names = [str(d) for d in info.get("driver", [])]
+    per = per.rename(pv_id="customer_id")
+    # Units numbered in the engine, so only small integers come back per row.
+    units = units.mutate(u=ibis.row_number().over(order_by="customer_id"))
+    long = units.inner_join(per, units.customer_id == per.pv_id)
+    table = long.select("u", "driver", "p", "t").to_pyarrow()
+    y = fetch_columns(units.order_by("u").select("y")).get("y", np.zeros(0))
+    y = np.asarray(y, dtype=np.float64)
+    coded = table.column("driver").combine_chunks().cast(pa.string())
+    coded = coded.dictionary_encode()
+    found = [str(d) for d in coded.dictionary.to_pylist()]
+    drv = coded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    who = np.asarray(table.column("u").to_numpy(), dtype=np.int64)
+    p = np.asarray(table.column("p").to_numpy(), dtype=np.float64)
+    t = np.asarray(table.column("t").to_numpy(), dtype=np.float64)
+    hit = np.bincount(drv, weights=(p > 0).astype(np.float64), minlength=len(found))
+    problems_all = np.bincount(drv, weights=p, minlength=len(found))
+    totals_all = np.bincount(drv, weights=t, minlength=len(found))
+    # Which drivers: those most customers met a problem at (they vary).
+    order = sorted(range(len(found)), key=lambda k: (-hit[k], found[k]))
+    order = order[:max_drivers]
+    names = [found[k] for k in order]
     if not names:
         return np.zeros(0), [], np.zeros((0, 0)), np.zeros(0)
-    # One row per customer, one column per driver: pivoted in the engine.
-    pivot = j.group_by("customer_id").aggregate(
-        **{f"d{i}": j.problem.sum(where=j.driver == name)
-           for i, name in enumerate(names)}
-    )  # fmt: skip
-    pivot = pivot.rename(pv_id="customer_id")
-    wide = units.left_join(pivot, units.customer_id == pivot.pv_id)
-    wide = wide.select(
-        "y", **{f"d{i}": wide[f"d{i}"].fill_null(0) for i in range(len(names))}
-    )
-    cols = fetch_columns(wide)
-    y = np.asarray(cols["y"], dtype=np.float64)
-    x = (
-        np.column_stack([cols[f"d{i}"] for i in range(len(names))])
-        if len(y)
-        else (np.zeros((0, len(names))))
-    )
+    # One row per customer, one column per driver.
+    full = np.zeros((len(y), len(found)))
+    np.add.at(full, (who, drv), p)
+    x = full[:, order]
     with np.errstate(divide="ignore", invalid="ignore"):
-        problems = np.asarray(info["problems"], dtype=np.float64)
-        perf = 100 * (1 - problems / np.asarray(info["total"], dtype=np.float64))
+        problems = problems_all[order]
+        perf = 100 * (1 - problems / totals_all[order])
     return y, names, x.astype(np.float64), perf
 
 

@@ -80,7 +80,9 @@ def value_gaps(store: Any, query: Query) -> list[dict[str, Any]]:
             low_n=bool(n[i] < query.min_n),
         )
         rows.append(row)
-    rows.sort(key=lambda r: (r["gap"] is None, r["gap"] or 0.0))
+    # Ties (equal gaps) in a fixed order: by the grouping, then the dimension.
+    rows.sort(key=lambda r: (r["gap"] is None, r["gap"] or 0.0,
+                             [str(r[k]) for k in (*keys, "dimension")]))  # fmt: skip
     return rows
 
 

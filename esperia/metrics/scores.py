@@ -93,6 +93,12 @@ def _response_expr(con: Any, query: Query) -> Any:
         )
     inv = con.table(_INVITATIONS)
     names = set(inv.columns)
+    if "sent_at" in names and int(inv.sent_at.notnull().sum().execute() or 0) == 0:
+        # The surveys feature creates the table empty: nothing sent yet.
+        raise InvalidInput(
+            "no survey invitations in this workspace: response rate needs "
+            "invitations sent through Esperia's surveys"
+        )
     if "sent_at" not in names or not names & {"feedback_id", "responded_at"}:
         raise InvalidInput(
             f"{_INVITATIONS} lacks sent_at and feedback_id/responded_at columns"

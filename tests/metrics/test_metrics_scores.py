@@ -108,14 +108,13 @@ def test_window_and_flags(loaded) -> None:  # type: ignore[no-untyped-def]
 
 def test_response_rate_from_invitations(loaded) -> None:  # type: ignore[no-untyped-def]
     with loaded.connect() as conn:
-        conn.execute(
-            "CREATE TABLE survey_invitations (invitation_id TEXT, touchpoint_id TEXT, "
-            "customer_id TEXT, sent_at TIMESTAMPTZ, feedback_id TEXT)"
-        )
         for i in range(10):
             conn.execute(
-                "INSERT INTO survey_invitations VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO survey_invitations (token, survey_id, survey_version, "
+                "kind, touchpoint_id, customer_id, created_at, due_at, sent_at, "
+                "feedback_id) VALUES (?, 'S1', 1, 'email', ?, ?, ?, ?, ?, ?)",
                 (f"I{i}", "TP-SHOP", "C1", "2025-01-05T10:00:00+00:00",
+                 "2025-01-05T10:00:00+00:00", "2025-01-05T10:00:00+00:00",
                  f"F{i + 1:03d}" if i < 4 else None),
             )  # fmt: skip
     (row,) = score(loaded, "response_rate", Query(by=("touchpoint",)))
