@@ -32,12 +32,12 @@ __all__ = ["LEVEL_NAMES", "pyramid"]
 
 #: How items and text name each level, and the name the product reports.
 LEVEL_NAMES: dict[str, str] = {
-    "needs": "needs_met",
-    "needs_met": "needs_met",
+    "needs": "needs",
+    "needs_met": "needs",
     "ease": "ease",
     "enjoyment": "enjoyment",
 }
-_PROXIES = {"needs_met": ("csat", 1.0, 4.0), "ease": ("ces", 1.0, 6.0),
+_PROXIES = {"needs": ("csat", 1.0, 4.0), "ease": ("ces", 1.0, 6.0),
             "enjoyment": ("nps", 0.0, 10.0)}  # fmt: skip
 
 
@@ -72,7 +72,7 @@ def _item_scores(con: Any, query: Query, threshold: float) -> tuple[Any, Any]:
                   var=t.score.var())  # fmt: skip
     cut = threshold * 100
     per = t.group_by([*keys, "feedback_id"]).aggregate(
-        needs=t.score.max(where=t.level == "needs_met"),
+        needs=t.score.max(where=t.level == "needs"),
         ease=t.score.max(where=t.level == "ease"),
         joy=t.score.max(where=t.level == "enjoyment"),
     )

@@ -49,7 +49,7 @@ SCALED_TYPES = frozenset(
     {"nps", "csat", "ces", "rating", "pyramid", "module", "expectation", "perception"}
 )
 
-#: Pyramid levels as item names (``pyramid.needs`` is the vocabulary's needs_met).
+#: Pyramid levels as item names (``pyramid.needs`` = needs met).
 PYRAMID_ITEMS: tuple[str, ...] = ("needs", "ease", "enjoyment")
 
 #: The 1-7 agreement scale of the model items.

@@ -56,7 +56,7 @@ def loaded(store, settings):  # type: ignore[no-untyped-def]
 def test_pyramid_levels_sources_and_gate(loaded) -> None:  # type: ignore[no-untyped-def]
     rows = pyramid(loaded, Query(by=("touchpoint",)), threshold=0.6)
     got = {(r["touchpoint"], r["level"]): r for r in rows}
-    needs = got[("TP-SHOP", "needs_met")]
+    needs = got[("TP-SHOP", "needs")]
     assert needs["based_on"] == "items" and needs["n"] == 3
     assert needs["pyramid"] == pytest.approx(round((100 + 25 + 75) / 3, 2))
     assert needs["reached"] == pytest.approx(66.67)
@@ -65,16 +65,16 @@ def test_pyramid_levels_sources_and_gate(loaded) -> None:  # type: ignore[no-unt
     assert got[("TP-SHOP", "enjoyment")]["pyramid"] == pytest.approx(100.0)
     assert needs["broken_at"] is None
     # The web has no items: needs from text (0.6 → 80, -0.8 → 10), ease from CES.
-    web_needs = got[("TP-WEB", "needs_met")]
+    web_needs = got[("TP-WEB", "needs")]
     assert web_needs["based_on"] == "text" and web_needs["pyramid"] == 45.0
-    assert web_needs["holds"] is False and web_needs["broken_at"] == "needs_met"
+    assert web_needs["holds"] is False and web_needs["broken_at"] == "needs"
     web_ease = got[("TP-WEB", "ease")]
     ces = [a[2] for a in WEB_FEB]
     assert web_ease["based_on"] == "proxy"
     assert web_ease["pyramid"] == pytest.approx(
         round(sum((c - 1) / 6 * 100 for c in ces) / len(ces), 2)
     )
-    assert web_ease["broken_at"] == "needs_met"  # gated: it broke below
+    assert web_ease["broken_at"] == "needs"  # gated: it broke below
 
 
 def test_module_profile_from_items_and_text(loaded) -> None:  # type: ignore[no-untyped-def]
