@@ -145,6 +145,8 @@ def build_demo(
         _enrich(store, settings, step)
         step("fitting customer lifetime value", 0.975)
         _value_step(store, settings)
+        step("building personas", 0.985)
+        _personas_step(store)
         step("storing the example surveys", 0.99)
         import_examples(store, actor="demo")
         step("opening recovery cases", 0.995)
@@ -183,6 +185,13 @@ def _value_step(store: Any, settings: Any) -> None:
 
     predict_workspace(store, settings)
     value_at_risk_report(store, settings)
+
+
+def _personas_step(store: Any) -> None:
+    """A first persona version, after CLV so the cards carry value and risk."""
+    from esperia.personas import build_personas
+
+    build_personas(store, seed=42)
 
 
 def _counts(folder: Path) -> dict[str, int]:

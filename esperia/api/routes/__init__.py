@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from esperia.api.routes import act, ingest, keys, read, surveys, value, voice
+from esperia.api.routes import act, ingest, keys, personas, read, surveys, value, voice
 
 __all__ = ["router"]
 
@@ -14,3 +14,4 @@ router.include_router(surveys.router)
 router.include_router(act.router)
 router.include_router(voice.router)
 router.include_router(value.router)
+router.include_router(personas.router)
