@@ -185,6 +185,12 @@ def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def cmd_personas(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.personas import run_personas_benchmark
+
+    return run_personas_benchmark(args.customers, _workdir(), _log)
+
+
 def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.journey import (
         DEFAULT_LOG,
@@ -261,6 +267,10 @@ def _parser() -> argparse.ArgumentParser:
         "clv", help="BG/NBD + Gamma-Gamma: Esperia and lifetimes, CDNOW + simulated"
     )
     clv.add_argument("--customers", type=int, default=1_000_000)
+    personas = sub.add_parser(
+        "personas", help="persona build for a SQL-generated workspace (DuckDB)"
+    )
+    personas.add_argument("--customers", type=int, default=1_000_000)
     clv.add_argument("--timeout", type=float, default=1800)
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
@@ -348,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
             payload["clv"] = cmd_clv(args)
         if args.command == "journey":
             payload["journey"] = cmd_journey(args)
+        if args.command == "personas":
+            payload["personas"] = cmd_personas(args)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

@@ -128,8 +128,8 @@ class Clustering:
     scores: dict[int, float] = field(default_factory=dict)
 
 
-def _fit(sample: np.ndarray, k: int, seed: int) -> np.ndarray:
-    model = KMeans(n_clusters=k, n_init=4, random_state=seed, max_iter=200)
+def _fit(sample: np.ndarray, k: int, seed: int, starts: int = 4) -> np.ndarray:
+    model = KMeans(n_clusters=k, n_init=starts, random_state=seed, max_iter=200)
     model.fit(sample)
     return np.asarray(model.cluster_centers_, dtype=np.float32)
 
@@ -168,7 +168,8 @@ def cluster(
     k: int | None = None,
     k_range: tuple[int, int] = (3, 8),
     sample: int = 60_000,
-    silhouette_sample: int = 6_000,
+    silhouette_sample: int = 3_000,
+    trial_sample: int = 20_000,
     progress: Progress | None = None,
 ) -> Clustering:
     """Personas for the rows of ``matrix``: k chosen by silhouette unless given."""
@@ -186,11 +187,17 @@ def cluster(
         sil_rows = rng.choice(
             len(fit_sample), size=min(len(fit_sample), silhouette_sample), replace=False
         )
+        trial_rows = np.sort(
+            rng.choice(len(fit_sample), min(len(fit_sample), trial_sample), False)
+        )
+        trial = fit_sample[trial_rows]
         candidates = list(range(low, min(high, len(fit_sample) - 1) + 1))
         for i, cand in enumerate(candidates):
             if progress:
                 progress(f"trying {cand} personas", 0.3 + 0.4 * i / len(candidates))
-            centroids = _fit(fit_sample, cand, seed)
+            # Trials fit on a smaller random part of the sample with two starts:
+            # the choice of k needs the shape, not the last decimal.
+            centroids = _fit(trial, cand, seed, starts=2)
             sub = fit_sample[sil_rows]
             sub_labels = assign(sub, centroids)
             if len(np.unique(sub_labels)) < 2:
