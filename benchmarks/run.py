@@ -188,7 +188,11 @@ def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_personas(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.personas import run_personas_benchmark
 
-    return run_personas_benchmark(args.customers, _workdir(), _log)
+    folder = _workdir()
+    try:
+        return run_personas_benchmark(args.customers, folder, _log)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:
