@@ -185,6 +185,16 @@ def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def cmd_personas(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.personas import run_personas_benchmark
+
+    folder = _workdir()
+    try:
+        return run_personas_benchmark(args.customers, folder, _log)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.journey import (
         DEFAULT_LOG,
@@ -280,6 +290,10 @@ def _parser() -> argparse.ArgumentParser:
         "clv", help="BG/NBD + Gamma-Gamma: Esperia and lifetimes, CDNOW + simulated"
     )
     clv.add_argument("--customers", type=int, default=1_000_000)
+    personas = sub.add_parser(
+        "personas", help="persona build for a SQL-generated workspace (DuckDB)"
+    )
+    personas.add_argument("--customers", type=int, default=1_000_000)
     clv.add_argument("--timeout", type=float, default=1800)
     met = sub.add_parser("metrics", help="the metrics overview's queries, timed")
     met.add_argument("--interactions", type=int, default=10_000_000)
@@ -380,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.assistant import run as run_assistant
 
             payload["assistant"] = run_assistant(args.banking, args.chats, args.rounds)
+        if args.command == "personas":
+            payload["personas"] = cmd_personas(args)
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

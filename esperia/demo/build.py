@@ -147,6 +147,8 @@ def build_demo(
         _value_step(store, settings)
         step("building customer journeys", 0.985)
         _journey_step(store, settings)
+        step("building personas", 0.987)
+        _personas_step(store)
         step("storing the example surveys", 0.99)
         import_examples(store, actor="demo")
         step("opening recovery cases", 0.995)
@@ -196,6 +198,13 @@ def _journey_step(store: Store, settings: Settings) -> None:
     from esperia.journey.build import ensure_journeys, options_from_settings
 
     ensure_journeys(store, options_from_settings(settings))
+
+
+def _personas_step(store: Any) -> None:
+    """A first persona version, after CLV so the cards carry value and risk."""
+    from esperia.personas import build_personas
+
+    build_personas(store, seed=42)
 
 
 def _counts(folder: Path) -> dict[str, int]:

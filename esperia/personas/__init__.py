@@ -2,7 +2,12 @@
 
 from esperia.personas.features import FeatureFrame, compute_features
 from esperia.personas.model import cluster, scale_features
-from esperia.personas.service import build_personas, list_versions, show_version
+from esperia.personas.service import (
+    build_personas,
+    list_versions,
+    show_persona,
+    show_version,
+)
 
 __all__ = [
     "FeatureFrame",
@@ -11,5 +16,6 @@ __all__ = [
     "compute_features",
     "list_versions",
     "scale_features",
+    "show_persona",
     "show_version",
 ]

@@ -21,6 +21,9 @@ __all__ = ["FeatureFrame", "compute_features", "table_exists"]
 
 #: Aspects kept as features: the most mentioned ones in the workspace.
 TOP_ASPECTS = 12
+#: Activities (channel and interaction type) counted per customer: the most
+#: frequent ones in the workspace.
+TOP_ACTIVITIES = 24
 _SAFE = re.compile(r"[^a-z0-9_]")
 
 
@@ -116,11 +119,40 @@ def _behaviour_sql(channels: list[str]) -> str:
     )
 
 
+def _activity_keys(conn: Connection) -> list[tuple[str, str]]:
+    """The most frequent (channel, interaction type) pairs of the workspace."""
+    rows = conn.fetchall(
+        "SELECT t.channel, coalesce(i.type, '') AS kind, count(*) AS n "
+        "FROM interactions i JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id "
+        "GROUP BY t.channel, coalesce(i.type, '') "
+        f"ORDER BY n DESC, t.channel, kind LIMIT {TOP_ACTIVITIES}"
+    )
+    return [(str(c), str(k)) for c, k, _ in rows]
+
+
+def _activity_sql(keys: list[tuple[str, str]]) -> str:
+    """Counts per customer of each activity: a channel used for a kind of contact
+    (a purchase in the shop, a browse on the app, a chat with care)."""
+    cols = [
+        f"count(*) FILTER (WHERE t.channel = '{c.replace(chr(39), '')}' "
+        f"AND coalesce(i.type, '') = '{k.replace(chr(39), '')}') "
+        f"AS activity_{_name(c)}__{_name(k) or 'none'}"
+        for c, k in keys
+    ]
+    return (
+        f"SELECT i.customer_id, {', '.join(cols)} FROM interactions i "
+        "JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id "
+        "GROUP BY i.customer_id"
+    )
+
+
 _ORDERS_SQL = """
 SELECT customer_id,
        count(*) AS orders,
        sum(revenue) AS revenue,
        avg(revenue) AS basket,
+       avg(ln(greatest(revenue, 0) + 1)) AS log_basket,
+       avg(ln(greatest(coalesce(items, 1), 0) + 1)) AS log_items,
        max(ordered_at) AS last_order,
        min(ordered_at) AS first_order,
        count(*) FILTER (WHERE extract(month FROM ordered_at) = 12) * 1.0 / count(*)
@@ -243,6 +275,8 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
     )
     behaviour = _align(ids, _fetch(conn, _behaviour_sql(channels)), 0.0)
     orders = _align(ids, _fetch(conn, _ORDERS_SQL), 0.0)
+    keys = _activity_keys(conn)
+    activity = _align(ids, _fetch(conn, _activity_sql(keys)), 0.0) if keys else {}
     feedback = _align(ids, _fetch(conn, _FEEDBACK_SQL), np.nan)
     modules = _align(ids, _fetch(conn, _modules_sql()), 0.0)
     aspects_list = [
@@ -282,6 +316,7 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
         orders.pop(name, None)
     cols.update(behaviour)
     cols.update(orders)
+    cols.update(activity)
     cols.update(feedback)
     cols.update(modules)
     cols.update(aspects)
@@ -293,6 +328,7 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
     frame.families = {
         "behaviour": ["recency_days", "tenure_days", *behaviour],
         "orders": list(orders),
+        "activity": list(activity),
         "attitudes": [*feedback, *modules, *aspects],
         "demographics": ["age"],
     }

@@ -1,10 +1,11 @@
 """Scaling of mixed-type features and seeded, stable clustering into personas.
 
-Scaling: counts and money are log-transformed (``log1p``) then robust-scaled
-(median, inter-quartile range) like every other numeric feature; shares stay
-as they are (already on 0-1); categories become one-hot columns multiplied by
-:data:`CATEGORY_WEIGHT` so one categorical variable weighs about as much as one
-numeric feature. Missing numbers take the median (0 after scaling).
+Scaling: what defines a type is how a customer deals with the company (the
+mix of channels and kinds of contact, shrunk towards the population mix for
+customers seen only a few times, in Hellinger coordinates) plus a few traits
+(age, basket, items per order, language) weighted like one average mix column.
+Counts, recency and money describe the cards only: they also reflect personal
+intensity and how long a customer stayed, not only their type.
 
 Clustering: k-means fitted on a seeded sample (all customers up to
 ``sample``), the number of personas chosen by the mean silhouette on a seeded
@@ -24,24 +25,17 @@ from sklearn.metrics import silhouette_score
 
 from esperia.errors import InvalidInput
 from esperia.personas.features import FeatureFrame
-from esperia.vocabulary import STAGES
 
-__all__ = ["CATEGORY_WEIGHT", "Clustering", "Scaled", "cluster", "scale_features"]
+__all__ = ["PRIOR_CONTACTS", "Clustering", "Scaled", "cluster", "scale_features"]
 
-#: Weight of a one-hot category column relative to a robust-scaled feature.
-CATEGORY_WEIGHT = 0.7
-LOG_FEATURES = ("interactions", "orders", "revenue", "basket", "feedback")
-#: Weight of share features: 0-1 shares are multiplied so a full swing (0 → 1)
-#: is comparable to a few inter-quartile ranges of a numeric feature.
-SHARE_WEIGHT = 2.0
-#: Features left out of clustering: descriptive only (they describe the state a
-#: customer is in, or are too sparse to define a type) and shown on the cards.
-DESCRIPTIVE = ("recency_days", "tenure_days", "revenue", "nps_mean",
-               "share_promoter", "sentiment_mean", "feedback", "direct_contacts",
-               "share_direct", "care_phone", "care_chat", "care_email", "share_care",
-               "share_morning",
-               "share_evening", "share_weekend", "share_physical",
-               *(f"stage_{s}" for s in STAGES))  # fmt: skip
+#: Prior strength of the activity mix, in pseudo-contacts: a customer's mix is
+#: shrunk towards the population mix as if they had also made this many
+#: contacts in the population's proportions (empirical Bayes), so a customer
+#: seen twice does not get a mix of 0s and 0.5s.
+PRIOR_CONTACTS = 2.0
+#: Per-customer traits the simulator and real customer bases vary by type that
+#: are not a mix: age, mean log basket, mean log items per order.
+TRAITS = ("age", "log_basket", "log_items")
 
 Progress = Callable[[str, float], None]
 
@@ -54,40 +48,57 @@ class Scaled:
     scale: np.ndarray
 
 
-def _is_share(name: str) -> bool:
-    return name.startswith(
-        ("share_", "channel_", "stage_", "care_", "season_", "module_", "aspect_")
-    )
+def _activity_block(frame: FeatureFrame) -> tuple[list[str], np.ndarray]:
+    """Hellinger coordinates (square roots) of the shrunk activity mix.
+
+    A mix says *how* a customer deals with the company whatever their activity
+    level (the number of contacts also depends on personal intensity and on how
+    long they stayed); square roots make the Euclidean distance the Hellinger
+    distance between mixes, which does not let the big shares dominate.
+    """
+    names = [n for n in frame.columns if n.startswith("activity_")]
+    if not names:
+        return [], np.zeros((len(frame), 0))
+    counts = np.column_stack([np.nan_to_num(frame.columns[n]) for n in names])
+    totals = counts.sum(axis=1)
+    population = counts.sum(axis=0) / max(float(counts.sum()), 1.0)
+    shares = (counts + PRIOR_CONTACTS * population) / (totals + PRIOR_CONTACTS)[:, None]
+    keep = population > 0
+    return [n for n, k in zip(names, keep, strict=True) if k], np.sqrt(shares[:, keep])
 
 
 def scale_features(
     frame: FeatureFrame, categories: tuple[str, ...] = ("language",)
 ) -> Scaled:
-    """The clustering matrix (float32) and the per-column centre and scale."""
-    names: list[str] = []
-    columns: list[np.ndarray] = []
-    centers: list[float] = []
-    scales: list[float] = []
-    for name, raw in frame.columns.items():
-        if name in DESCRIPTIVE:
+    """The clustering matrix (float32) and the per-column centre and scale.
+
+    Columns: the activity mix (Hellinger), then the traits and the language
+    one-hot, each standardised and weighted like one average activity column
+    (the mean spread of the mix columns), so demographics inform the types
+    without outweighing how customers behave. Every other feature describes
+    the cards only.
+    """
+    names, block = _activity_block(frame)
+    columns = [block[:, j] for j in range(block.shape[1])]
+    centers = [0.0] * len(columns)
+    scales = [1.0] * len(columns)
+    weight = float(block.std(axis=0).mean()) if block.size else 1.0
+    orders = np.nan_to_num(frame.columns.get("orders", np.zeros(len(frame))))
+    for name in TRAITS:
+        if name not in frame.columns:
             continue
-        values = np.asarray(raw, dtype=float)
-        if np.all(np.isnan(values)) or np.nanmax(values) == np.nanmin(values):
-            continue  # a constant column carries no information
-        if name in LOG_FEATURES:
-            values = np.log1p(np.clip(values, 0, None))
-        if _is_share(name):
-            center, spread = 0.0, 1.0 / SHARE_WEIGHT
-            values = np.nan_to_num(values, nan=0.0)
-        else:
-            center = float(np.nanmedian(values))
-            q75, q25 = np.nanpercentile(values, [75, 25])
-            spread = float(q75 - q25) or float(np.nanstd(values)) or 1.0
-            values = np.where(np.isnan(values), center, values)
+        values = np.asarray(frame.columns[name], dtype=float).copy()
+        if name.startswith("log_"):
+            values[orders <= 0] = np.nan  # no orders: no basket to speak of
+        if np.all(np.isnan(values)):
+            continue
+        center = float(np.nanmedian(values))
+        spread = float(np.nanstd(values)) or 1.0
+        values = np.where(np.isnan(values), center, values)
         names.append(name)
-        columns.append((values - center) / spread)
+        columns.append((values - center) / spread * weight)
         centers.append(center)
-        scales.append(spread)
+        scales.append(spread / weight)
     for cat in categories:
         raw_cat = frame.categories.get(cat)
         if raw_cat is None:
@@ -96,10 +107,12 @@ def scale_features(
         if len(levels) < 2 or len(levels) > 20:
             continue
         for level in levels:
+            hit = (raw_cat.astype(str) == level).astype(float)
+            spread = float(hit.std()) or 1.0
             names.append(f"{cat}={level}")
-            columns.append((raw_cat.astype(str) == level) * CATEGORY_WEIGHT)
+            columns.append(hit / spread * weight)
             centers.append(0.0)
-            scales.append(1.0 / CATEGORY_WEIGHT)
+            scales.append(spread / weight)
     if not columns:
         raise InvalidInput("no customer features vary: import interactions or orders")
     matrix = np.column_stack(columns).astype(np.float32)
@@ -115,8 +128,8 @@ class Clustering:
     scores: dict[int, float] = field(default_factory=dict)
 
 
-def _fit(sample: np.ndarray, k: int, seed: int) -> np.ndarray:
-    model = KMeans(n_clusters=k, n_init=4, random_state=seed, max_iter=200)
+def _fit(sample: np.ndarray, k: int, seed: int, starts: int = 4) -> np.ndarray:
+    model = KMeans(n_clusters=k, n_init=starts, random_state=seed, max_iter=200)
     model.fit(sample)
     return np.asarray(model.cluster_centers_, dtype=np.float32)
 
@@ -155,7 +168,8 @@ def cluster(
     k: int | None = None,
     k_range: tuple[int, int] = (3, 8),
     sample: int = 60_000,
-    silhouette_sample: int = 6_000,
+    silhouette_sample: int = 3_000,
+    trial_sample: int = 20_000,
     progress: Progress | None = None,
 ) -> Clustering:
     """Personas for the rows of ``matrix``: k chosen by silhouette unless given."""
@@ -173,11 +187,17 @@ def cluster(
         sil_rows = rng.choice(
             len(fit_sample), size=min(len(fit_sample), silhouette_sample), replace=False
         )
+        trial_rows = np.sort(
+            rng.choice(len(fit_sample), min(len(fit_sample), trial_sample), False)
+        )
+        trial = fit_sample[trial_rows]
         candidates = list(range(low, min(high, len(fit_sample) - 1) + 1))
         for i, cand in enumerate(candidates):
             if progress:
                 progress(f"trying {cand} personas", 0.3 + 0.4 * i / len(candidates))
-            centroids = _fit(fit_sample, cand, seed)
+            # Trials fit on a smaller random part of the sample with two starts:
+            # the choice of k needs the shape, not the last decimal.
+            centroids = _fit(trial, cand, seed, starts=2)
             sub = fit_sample[sil_rows]
             sub_labels = assign(sub, centroids)
             if len(np.unique(sub_labels)) < 2:

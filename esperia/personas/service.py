@@ -17,7 +17,7 @@ from esperia.personas.features import compute_features
 from esperia.personas.model import cluster, scale_features
 from esperia.store.database import Connection, Store
 
-__all__ = ["build_personas", "list_versions", "show_version"]
+__all__ = ["build_personas", "list_versions", "show_persona", "show_version"]
 
 Progress = Callable[[str, float], None]
 
@@ -176,3 +176,17 @@ def show_version(store: Store, version: int | None = None) -> dict[str, Any]:
         "drift": json.loads(info["drift"]) if info["drift"] else None,
         "personas": cards,
     }
+
+
+def show_persona(store: Store, version: int, persona: int) -> dict[str, Any]:
+    """One persona's card in a version, with the version's header."""
+    with store.connect() as conn:
+        row = conn.fetchall(
+            "SELECT card FROM personas WHERE version = ? AND persona = ?",
+            (int(version), int(persona)),
+        )
+    if not row:
+        raise NotFound(f"persona {persona} of version {version} does not exist")
+    card: dict[str, Any] = json.loads(row[0][0])
+    card["version"] = int(version)
+    return card

@@ -69,7 +69,7 @@ def test_build_is_stable_versioned_and_reports_drift(
     labels = _labels(store, 1)
     ids = sorted(labels)
     ari = adjusted_rand_score([truth[i] for i in ids], [labels[i] for i in ids])
-    assert ari > 0.15
+    assert ari > 0.33  # 0.26 before the activity mix; measured 0.38 here
 
 
 def test_user_k_is_validated(store: Store, settings: Settings) -> None:

@@ -9,6 +9,7 @@ from esperia.api.routes import (
     journey,
     keys,
     metrics,
+    personas,
     read,
     surveys,
     value,
@@ -28,3 +29,4 @@ router.include_router(value.router)
 router.include_router(metrics.router)
 router.include_router(assistant.router)
 router.include_router(journey.router)
+router.include_router(personas.router)
