@@ -86,17 +86,18 @@ def _environment() -> Environment:
 _ENV = _environment()
 
 
-#: The menu: (path, string key, admins only). Each area adds its own line.
+#: The menu: (path, string key, admins only), in the order of the CX cycle:
+#: listen and understand, then act; data and administration last.
 NAV: tuple[tuple[str, str, bool], ...] = (
     ("/", "nav.overview", False),
-    ("/imports", "nav.imports", False),
-    ("/surveys", "nav.surveys", False),
-    ("/cases", "nav.cases", False),
     ("/voice", "nav.voice", False),
-    ("/value", "nav.value", False),
     ("/metrics", "nav.metrics", False),
-    ("/assistant", "nav.assistant", False),
     ("/journey", "nav.journey", False),
+    ("/value", "nav.value", False),
+    ("/cases", "nav.cases", False),
+    ("/surveys", "nav.surveys", False),
+    ("/assistant", "nav.assistant", False),
+    ("/imports", "nav.imports", False),
     ("/admin/users", "nav.users", True),
     ("/admin/audit", "nav.audit", True),
 )
