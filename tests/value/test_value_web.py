@@ -42,7 +42,13 @@ def test_value_page_draws_every_chart(
     _login(page, live_server, workspace)
     page.click("nav a[href='/value']")
     page.wait_for_url(f"{live_server}/value")
-    for section in ("#clv", "#cohorts", "#at-risk-customers", "#value-at-risk"):
+    for section in (
+        "#clv",
+        "#cohorts",
+        "#at-risk-customers",
+        "#value-at-risk",
+        "#profitability",
+    ):
         assert page.locator(section).is_visible()
     # plotly draws an SVG per chart: histogram, heatmap, value at risk.
     page.wait_for_selector("#value-at-risk .plot-area svg.main-svg")
@@ -52,6 +58,9 @@ def test_value_page_draws_every_chart(
     assert "TP-COURIER" in page.locator("#value-at-risk").inner_text() or (
         page.locator("#value-at-risk table").inner_text() != ""
     )
+    profit = page.locator("#profitability").inner_text()
+    assert "azienda" in profit and "privato" in profit
+    assert page.locator("#profitability tbody tr").count() >= 4
     assert console_errors == []
 
 
