@@ -333,3 +333,51 @@ def value_at_risk(
     for r in data["at_risk"]["by_touchpoint"][:10]:
         rows.append([str(r["touchpoint_id"]), f"{r['per_month']:,.2f}"])
     print_columns(rows)
+
+
+@value_app.command("profitability")
+def value_profitability(
+    cost_per_hour: Annotated[
+        float | None,
+        typer.Option(
+            help="Cost of one hour of interactions (cost to serve); "
+            "without it, hours only."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revenue, margin, cost to serve and profit by segment and touchpoint."""
+    from esperia.value.profitability import profitability_report
+
+    settings = state().settings()
+    store = open_workspace(settings)
+    try:
+        data = profitability_report(store, settings, cost_per_hour=cost_per_hour)
+    finally:
+        store.close()
+    if as_json:
+        print_json(data)
+        return
+    head = ["revenue", "margin", "margin %", "hours", "profit"]
+    rows = [["segment", "customers", *head]]
+    for r in [*data["by_segment"], {**data["total"], "segment": "total"}]:
+        rows.append([r["segment"] or "-", str(r["customers"]), *_money(r)])
+    print_columns(rows)
+    typer.echo("")
+    rows = [["touchpoint", "orders", *head]]
+    for r in data["by_touchpoint"][:15]:
+        rows.append(
+            [str(r["name"] or r["touchpoint_id"]), str(r["orders"]), *_money(r)]
+        )
+    print_columns(rows)
+
+
+def _money(row: dict[str, Any]) -> list[str]:
+    rate = row["margin_rate"]
+    return [
+        f"{row['revenue']:,.2f}",
+        f"{row['margin']:,.2f}",
+        "-" if rate is None else f"{rate:.1%}",
+        f"{row['hours']:,.1f}",
+        "-" if row["profit"] is None else f"{row['profit']:,.2f}",
+    ]

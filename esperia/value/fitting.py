@@ -14,6 +14,7 @@ from esperia.store.database import Connection
 from esperia.value.clv import ClvFit, fit_rfm
 from esperia.value.data import UNIT_DAYS, TimeUnit
 from esperia.value.engine import fetch_columns
+from esperia.value.packed import fit_rows_packed
 from esperia.value.summary import (
     CustomerSummary,
     compressed_sql,
@@ -131,6 +132,24 @@ def summarise_source(
     return CustomerSummary.from_columns(cols, time_unit, cal)
 
 
+def _fit_file_rows(
+    con: duckdb.DuckDBPyConnection, calibration_end: dt.date | None,
+    time_unit: TimeUnit, spend: bool,
+) -> ClvFit:  # fmt: skip
+    """The packed-key summary (numpy) when it fits in memory, else the engine's."""
+    started = time.perf_counter()
+    cal, _obs = resolve_period(con, "_tx", calibration_end)
+    rows = fit_rows_packed(con, "_tx", cal)
+    if rows is None:
+        return fit_source(
+            con, "_tx", calibration_end=cal, time_unit=time_unit, spend=spend
+        )
+    summary_s = time.perf_counter() - started
+    fit = fit_rfm(rfm_from_rows(rows[0], rows[1], time_unit, cal), spend=spend)
+    fit.timings["summary"] = summary_s
+    return fit
+
+
 def fit_file(
     path: Path | str,
     columns: TransactionColumns,
@@ -148,9 +167,7 @@ def fit_file(
     try:
         rows = load_transactions(con, path, columns)
         read_s = time.perf_counter() - started
-        fit = fit_source(
-            con, "_tx", calibration_end=calibration_end, time_unit=unit, spend=spend
-        )
+        fit = _fit_file_rows(con, calibration_end, unit, spend)
     finally:
         con.close()
     fit.timings["read"] = read_s

@@ -1,8 +1,8 @@
 """Read a transaction file (CSV, Parquet, whitespace-separated text) into DuckDB.
 
-The result is the temporary table ``_tx(customer_id, day, value, margin,
-_row)``: one row per transaction, dates parsed, checked at the door. All the
-parsing runs in DuckDB, column at a time.
+The result is the temporary table ``_tx(customer_id, day, value, margin)``:
+one row per transaction, dates parsed, checked at the door. All the parsing
+runs in DuckDB, column at a time, and the file is read once.
 """
 
 from __future__ import annotations
@@ -205,12 +205,14 @@ def load_transactions(
     if skip_header:
         where = f" WHERE NOT ({exprs['raw_value']} IS NOT DISTINCT FROM "
         where += f"{_sql_str(_header_value(con, mapped['value']))})"
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _tx AS SELECT "
-        f"{exprs['customer_id']} AS customer_id, {day} AS day, {value} AS value, "
-        f"{margin} AS margin FROM _raw{where}"
-    )
     try:
+        # Read and parse the file once: every later pass (checks, bounds,
+        # summaries) scans this typed table, not the file.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _tx AS SELECT "
+            f"{exprs['customer_id']} AS customer_id, {day} AS day, {value} AS value, "
+            f"{margin} AS margin FROM _raw{where}"
+        )
         _check(con, path, mapped, exprs, where, skip_header)
         row = con.execute("SELECT count(*) FROM _tx").fetchone()
     except duckdb.Error as exc:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from esperia.auth.users import User
 from esperia.errors import NotFound
 from esperia.store import Store
+from esperia.value.profitability import profitability_report
 from esperia.value.retention import retention_report
 from esperia.value.service import (
     clv_histogram,
@@ -75,6 +76,7 @@ def value_page(request: Request, user: CurrentUser) -> Response:
         return render(request, "value.html", context)
     context["charts"] = _charts(lang, store)
     context["customers"] = customer_values(store, order="at_risk", limit=15)
+    context["profit"] = profitability_report(store, request.app.state.settings)
     saved = saved_at_risk(store)
     if saved is not None:
         by_tp = saved["at_risk"]["by_touchpoint"][:10]

@@ -42,7 +42,13 @@ def test_value_page_draws_every_chart(
     _login(page, live_server, workspace)
     page.click("nav a[href='/value']")
     page.wait_for_url(f"{live_server}/value")
-    for section in ("#clv", "#cohorts", "#at-risk-customers", "#value-at-risk"):
+    for section in (
+        "#clv",
+        "#cohorts",
+        "#at-risk-customers",
+        "#value-at-risk",
+        "#profitability",
+    ):
         assert page.locator(section).is_visible()
     # plotly draws an SVG per chart: histogram, heatmap, value at risk.
     page.wait_for_selector("#value-at-risk .plot-area svg.main-svg")
@@ -52,6 +58,9 @@ def test_value_page_draws_every_chart(
     assert "TP-COURIER" in page.locator("#value-at-risk").inner_text() or (
         page.locator("#value-at-risk table").inner_text() != ""
     )
+    profit = page.locator("#profitability").inner_text()
+    assert "azienda" in profit and "privato" in profit
+    assert page.locator("#profitability tbody tr").count() >= 4
     assert console_errors == []
 
 
@@ -75,6 +84,18 @@ def test_value_api(live_server: str, workspace, valued, workspace_store) -> None
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     risk = httpx.get(f"{live_server}/api/v1/value/at-risk", headers=headers).json()
     assert {e["covariate"] for e in risk["model"]["effects"]} >= {"late_delivery"}
+    profit = httpx.get(
+        f"{live_server}/api/v1/value/profitability",
+        params={"cost_per_hour": 25}, headers=headers,
+    ).json()  # fmt: skip
+    total = profit["total"]
+    assert total["profit"] == pytest.approx(total["margin"] - 25 * total["hours"])
+    assert {r["segment"] for r in profit["by_segment"]} >= {"azienda", "privato"}
+    bad = httpx.get(
+        f"{live_server}/api/v1/value/profitability",
+        params={"cost_per_hour": -1}, headers=headers,
+    )  # fmt: skip
+    assert bad.status_code in (400, 422)
     # Writing needs the admin scope.
     denied = httpx.post(f"{live_server}/api/v1/value/clv/predict", headers=headers)
     assert denied.status_code == 403

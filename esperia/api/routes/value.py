@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from esperia.api.deps import AdminAccess, ReadAccess, SettingsDep, StoreDep
 from esperia.api.schemas import ErrorResponse
 from esperia.errors import NotFound
+from esperia.value.profitability import profitability_report
 from esperia.value.retention import churn_status, retention_report
 from esperia.value.service import (
     customer_values,
@@ -87,3 +88,18 @@ def at_risk(
     """The saved report (computed on first use, or with ``refresh=true``)."""
     saved = None if refresh else saved_at_risk(store)
     return saved or value_at_risk_report(store, settings, months=months)
+
+
+@router.get(
+    "/profitability",
+    summary="Revenue, margin and cost to serve by segment and touchpoint",
+    responses=_ERRORS,
+)
+def profitability(
+    _: ReadAccess,
+    store: StoreDep,
+    settings: SettingsDep,
+    cost_per_hour: Annotated[float | None, Query(ge=0)] = None,
+) -> dict[str, Any]:
+    """Profit is given only with ``cost_per_hour`` (the price of service time)."""
+    return profitability_report(store, settings, cost_per_hour=cost_per_hour)
