@@ -80,14 +80,24 @@ class IntentClassifier:
     _known: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ features
-    def _lemma_texts(self, texts: Sequence[str]) -> list[str]:
+    def _lemma_texts(
+        self, texts: Sequence[str], languages: Sequence[str] | None = None
+    ) -> list[str]:
         fixed = self.config.language
-        return [" ".join(lemmas(t, fixed or detect_language(t))) for t in texts]
+        if languages is None or fixed:
+            languages = [fixed or detect_language(t) for t in texts]
+        return [
+            " ".join(lemmas(t, lang)) for t, lang in zip(texts, languages, strict=True)
+        ]
 
     def _features(
-        self, texts: Sequence[str], *, fit: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        fit: bool = False,
+        languages: Sequence[str] | None = None,
     ) -> tuple[sp.csr_matrix, list[str]]:
-        lemma_texts = self._lemma_texts(texts)
+        lemma_texts = self._lemma_texts(texts, languages)
         plain = [normalise(t) for t in texts]
         if fit:
             self._words = TfidfVectorizer(
@@ -161,14 +171,19 @@ class IntentClassifier:
         self._calibration = LogisticRegression(C=1.0).fit(signals, right)
 
     # --------------------------------------------------------------- prediction
-    def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:
-        """One prediction per text, in order."""
+    def predict(
+        self, texts: Sequence[str], languages: Sequence[str] | None = None
+    ) -> list[IntentPrediction]:
+        """One prediction per text, in order (``languages`` when already known)."""
         if self._svm is None:
             raise InvalidInput("the intent classifier is not trained yet")
         if not texts:
             return []
-        x, lemma_texts = self._features(texts)
-        scores = np.atleast_2d(self._svm.decision_function(x))
+        x, lemma_texts = self._features(texts, languages=languages)
+        # The linear scores directly: sklearn's input validation costs more
+        # than the product itself for one message.
+        svm = self._svm
+        scores = np.atleast_2d(np.asarray(x @ svm.coef_.T) + svm.intercept_)
         if scores.shape[1] == 1:  # two classes: one signed score
             scores = np.column_stack([-scores[:, 0], scores[:, 0]])
         order = np.argsort(-scores, axis=1)
@@ -178,7 +193,9 @@ class IntentClassifier:
         if self._calibration is not None:
             coverage = [_coverage(t, self._known) for t in lemma_texts]
             signals = np.column_stack([top, margin, coverage])
-            sure = self._calibration.predict_proba(signals)[:, 1]
+            cal = self._calibration
+            logit = signals @ cal.coef_[0] + cal.intercept_[0]
+            sure = 1.0 / (1.0 + np.exp(-logit))
         else:
             sure = 1.0 / (1.0 + np.exp(-4.0 * margin))
         classes = self._svm.classes_
@@ -201,8 +218,8 @@ class IntentClassifier:
             )
         return out
 
-    def predict_one(self, text: str) -> IntentPrediction:
-        return self.predict([text])[0]
+    def predict_one(self, text: str, language: str | None = None) -> IntentPrediction:
+        return self.predict([text], None if language is None else [language])[0]
 
     # -------------------------------------------------------------- persistence
     def save(self, path: Path) -> None:
