@@ -77,12 +77,18 @@ def bookshop() -> dict[str, Any]:
 
 
 def knowledge() -> dict[str, Any]:
+    """Right entry first: the dev questions (used while authoring the entries'
+    alternative phrasings and synonyms) and the held-out test questions."""
+    return {split: _knowledge(split) for split in ("dev", "test")}
+
+
+def _knowledge(split: str) -> dict[str, Any]:
     from esperia.assistant import KnowledgeBase
     from esperia.assistant.language import detect_language
     from esperia.assistant.service import DATA, builtin_entries
 
     base = KnowledgeBase(builtin_entries())
-    with (DATA / "knowledge_questions.csv").open(encoding="utf-8") as fh:
+    with (DATA / f"knowledge_{split}.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     first = top3 = 0
     by_lang: dict[str, list[int]] = {}
@@ -103,7 +109,7 @@ def knowledge() -> dict[str, Any]:
         "first_by_language": {k: round(sum(v) / len(v), 4) for k, v in by_lang.items()},
         "ms_per_question": round(ms, 2),
     }
-    _log(f"  knowledge base: {result}")
+    _log(f"  knowledge base ({split}): {result}")
     return result
 
 
@@ -128,7 +134,13 @@ _SCRIPT = [
 
 
 def latency(chats: int, rounds: int) -> dict[str, Any]:
-    """Start a demo workspace's server and time every message of ``chats`` users."""
+    """Start a demo workspace's server and time every message of ``chats`` users.
+
+    Two client models on the same server: *realistic* (a customer reads the
+    answer and types the next message: a think time drawn uniformly from 1-3 s,
+    seeded per client) and *back to back* (no think time: a closed loop that
+    measures saturation, where p95 is about ``chats`` x the service time).
+    """
     exe = [sys.executable, "-m", "esperia"]
     with tempfile.TemporaryDirectory(prefix="esperia-bench-") as tmp:
         ws = Path(tmp) / "ws"
@@ -156,48 +168,67 @@ def latency(chats: int, rounds: int) -> dict[str, Any]:
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(base)
-            times: list[float] = []
-            errors: list[str] = []
-            lock = threading.Lock()
-
-            def user(i: int) -> None:
-                order, email = orders[i % len(orders)]
-                with httpx.Client(base_url=base, timeout=30) as client:
-                    cid = None
-                    for r in range(rounds):
-                        text = _SCRIPT[r % len(_SCRIPT)].format(
-                            order=order, email=email
-                        )
-                        body: dict[str, Any] = {"message": text}
-                        if cid:
-                            body["conversation_id"] = cid
-                        t0 = time.perf_counter()
-                        resp = client.post("/api/v1/assistant/messages", json=body)
-                        dt = time.perf_counter() - t0
-                        with lock:
-                            times.append(dt)
-                            if resp.status_code != 200:
-                                errors.append(resp.text[:200])
-                        if resp.status_code == 200:
-                            data = resp.json()
-                            cid = None if data["ended"] else data["conversation_id"]
-
-            # Warm-up: one conversation before the clock starts.
-            user(0)
-            times.clear()
-            threads = [threading.Thread(target=user, args=(i,)) for i in range(chats)]
-            wall = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - wall
+            out: dict[str, Any] = {}
+            for mode, think in (("realistic", (1.0, 3.0)), ("back_to_back", None)):
+                out[mode] = _clients(base, orders, chats, rounds, think)
+                _log(f"  latency ({mode}): {out[mode]}")
         finally:
             server.terminate()
             server.wait(timeout=20)
+    return out
+
+
+def _clients(
+    base: str,
+    orders: list[tuple[str, str]],
+    chats: int,
+    rounds: int,
+    think: tuple[float, float] | None,
+) -> dict[str, Any]:
+    """``chats`` concurrent conversations; every message's response time."""
+    import random
+
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def user(i: int) -> None:
+        rng = random.Random(1000 + i)
+        order, email = orders[i % len(orders)]
+        with httpx.Client(base_url=base, timeout=30) as client:
+            cid = None
+            for r in range(rounds):
+                text = _SCRIPT[r % len(_SCRIPT)].format(order=order, email=email)
+                body: dict[str, Any] = {"message": text}
+                if cid:
+                    body["conversation_id"] = cid
+                t0 = time.perf_counter()
+                resp = client.post("/api/v1/assistant/messages", json=body)
+                dt = time.perf_counter() - t0
+                with lock:
+                    times.append(dt)
+                    if resp.status_code != 200:
+                        errors.append(resp.text[:200])
+                if resp.status_code == 200:
+                    data = resp.json()
+                    cid = None if data["ended"] else data["conversation_id"]
+                if think and r < rounds - 1:
+                    time.sleep(rng.uniform(*think))
+
+    # Warm-up: one conversation (thinking, in the realistic mode) first.
+    user(0)
+    times.clear()
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(chats)]
+    wall = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - wall
     ordered = sorted(times)
     result = {
         "chats": chats,
+        "think_s": list(think) if think else None,
         "messages": len(times),
         "errors": len(errors),
         "p50_ms": round(1000 * statistics.median(ordered), 1),
@@ -205,7 +236,6 @@ def latency(chats: int, rounds: int) -> dict[str, Any]:
         "max_ms": round(1000 * ordered[-1], 1),
         "messages_per_s": round(len(times) / wall, 1),
     }
-    _log(f"  latency: {result}")
     if errors:
         _log(f"  first error: {errors[0]}")
     return result

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from esperia.config import Settings
     from esperia.store import Connection
 
-__all__ = ["Citation", "Dialogue", "Reply"]
+__all__ = ["Citation", "Dialogue", "Reply", "Understood", "understand"]
 
 #: Intents answered from the knowledge base.
 KNOWLEDGE_INTENTS = frozenset(
@@ -48,6 +48,20 @@ KNOWLEDGE_INTENTS = frozenset(
         "events",
     }
 )
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What one message says, computed once and outside the store's lock."""
+
+    language: str | None  #: None when the text does not tell
+    prediction: IntentPrediction
+
+
+def understand(model: IntentClassifier, text: str) -> Understood:
+    """Language (detected once) and intent of one message."""
+    detected = detect_language(text, default="") or None
+    return Understood(detected, model.predict_one(text, detected or "it"))
 
 
 @dataclass(frozen=True)
@@ -107,44 +121,54 @@ class Dialogue:
         self.llm = llm
         self.state: dict[str, Any] = dict(row.get("state") or {})
         self.id = str(row["conversation_id"])
+        self._pending: list[tuple[int, records.Turn]] = []
+
+    def _flush(self) -> None:
+        """Write the turns held back so far (before anything reads them)."""
+        records.append_turns(self.conn, self.id, self._pending)
+        self._pending = []
 
     # ------------------------------------------------------------------ entry
-    def handle(self, text: str) -> Reply:
+    def handle(self, text: str, understood: Understood | None = None) -> Reply:
+        """Answer ``text``; ``understood`` when the caller classified it already."""
+        understood = understood or understand(self.model, text)
         previous = self.state.get("language") or self.row.get("language")
-        language = detect_language(text, default=previous or "it")
+        language = understood.language or previous or "it"
         if previous and sum(w.isalpha() for w in text.split()) < 4:
             # "4", an order number and an e-mail: too little to switch language.
             language = previous
         self.state["language"] = language
-        prediction = self.model.predict_one(text)
+        prediction = understood.prediction
         seq = int(self.row.get("messages") or 0)
-        # The customer's turn first, so a handover's transcript includes it.
-        records.append_turn(
-            self.conn,
-            self.id,
-            seq,
-            records.Turn(
-                "customer",
-                redact(text),
-                language,
-                prediction.intent,
-                prediction.confidence,
-                prediction.out_of_scope,
-            ),
+        # The customer's turn waits for the reply's, so both go in one
+        # statement; a handover written meanwhile flushes it first.
+        self._pending.append(
+            (
+                seq,
+                records.Turn(
+                    "customer",
+                    redact(text),
+                    language,
+                    prediction.intent,
+                    prediction.confidence,
+                    prediction.out_of_scope,
+                ),
+            )
         )
         reply = self._respond(text, language, prediction)
         intent = reply.intent
-        records.append_turn(
-            self.conn,
-            self.id,
-            seq + 1,
-            records.Turn(
-                "assistant",
-                redact(reply.text),
-                language,
-                citations=tuple(c.entry_id for c in reply.citations),
-            ),
+        self._pending.append(
+            (
+                seq + 1,
+                records.Turn(
+                    "assistant",
+                    redact(reply.text),
+                    language,
+                    citations=tuple(c.entry_id for c in reply.citations),
+                ),
+            )
         )
+        self._flush()
         if intent:
             self.state.setdefault("intents", []).append(intent)
         if not reply.out_of_scope:
@@ -385,6 +409,7 @@ class Dialogue:
         else:
             # Not a known customer: a person books it (the contact stays in the
             # handover context, which only agents read; transcripts are redacted).
+            self._flush()
             handover_id = records.create_handover(
                 self.conn,
                 self.id,
@@ -442,6 +467,7 @@ class Dialogue:
                 self.conn, self.row.get("customer_id")
             ),
         }
+        self._flush()
         handover_id = records.create_handover(
             self.conn,
             self.id,
@@ -465,6 +491,7 @@ class Dialogue:
         )
 
     def _customer_texts(self) -> str:
+        self._flush()
         rows = self.conn.fetchall(
             "SELECT text_redacted FROM assistant_messages WHERE conversation_id = ? "
             "AND role = 'customer' ORDER BY seq",

@@ -17,11 +17,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
@@ -48,6 +49,10 @@ class IntentConfig:
     #: Language of every example, or None to detect it per example.
     language: str | None = None
     seed: int = 0
+    #: Share of the second model (SGD, modified Huber loss, on word 1-3-grams of
+    #: the plain text) in the ensemble's standardised scores; 0 turns it off.
+    #: 0.2 was best on a held-out part of BANKING77's *training* split.
+    second_weight: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -76,18 +81,30 @@ class IntentClassifier:
     _words: TfidfVectorizer | None = None
     _chars: TfidfVectorizer | None = None
     _svm: LinearSVC | None = None
+    _raw: TfidfVectorizer | None = None
+    _sgd: SGDClassifier | None = None
     _calibration: LogisticRegression | None = None
     _known: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ features
-    def _lemma_texts(self, texts: Sequence[str]) -> list[str]:
+    def _lemma_texts(
+        self, texts: Sequence[str], languages: Sequence[str] | None = None
+    ) -> list[str]:
         fixed = self.config.language
-        return [" ".join(lemmas(t, fixed or detect_language(t))) for t in texts]
+        if languages is None or fixed:
+            languages = [fixed or detect_language(t) for t in texts]
+        return [
+            " ".join(lemmas(t, lang)) for t, lang in zip(texts, languages, strict=True)
+        ]
 
     def _features(
-        self, texts: Sequence[str], *, fit: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        fit: bool = False,
+        languages: Sequence[str] | None = None,
     ) -> tuple[sp.csr_matrix, list[str]]:
-        lemma_texts = self._lemma_texts(texts)
+        lemma_texts = self._lemma_texts(texts, languages)
         plain = [normalise(t) for t in texts]
         if fit:
             self._words = TfidfVectorizer(
@@ -111,6 +128,21 @@ class IntentClassifier:
             chars = self._chars.transform(plain)
         return sp.hstack([words, chars], format="csr"), lemma_texts
 
+    def _raw_features(self, texts: Sequence[str], *, fit: bool = False) -> Any:
+        plain = [normalise(t) for t in texts]
+        if fit:
+            self._raw = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True)
+            return self._raw.fit_transform(plain)
+        assert self._raw is not None
+        return self._raw.transform(plain)
+
+    def _combine(self, svm_scores: np.ndarray, sgd_scores: np.ndarray | None) -> Any:
+        """Standardised scores of both models, mixed by ``second_weight``."""
+        a = self.config.second_weight
+        if sgd_scores is None or not a or svm_scores.ndim != 2:
+            return svm_scores
+        return (1 - a) * _standard(svm_scores) + a * _standard(sgd_scores)
+
     # ----------------------------------------------------------------- training
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> IntentClassifier:
         """Learn the intents; C and the confidence calibration come from CV."""
@@ -119,16 +151,24 @@ class IntentClassifier:
         x, lemma_texts = self._features(texts, fit=True)
         self._known = frozenset(w for t in lemma_texts for w in t.split())
         self.labels = tuple(sorted(set(labels)))
+        use_sgd = bool(self.config.second_weight) and len(self.labels) > 2
+        raw = self._raw_features(texts, fit=True) if use_sgd else None
         folds = min(self.config.folds, min(Counter(labels).values()))
         if folds >= 2:
-            self._cross_validate(x, y, lemma_texts, folds)
+            self._cross_validate(x, raw, y, lemma_texts, folds)
         else:
             self.chosen_c = self.config.c_grid[len(self.config.c_grid) // 2]
         self._svm = _svm(self.chosen_c or 0.5).fit(x, y)
+        self._sgd = _sgd(self.config.seed).fit(raw, y) if raw is not None else None
         return self
 
     def _cross_validate(
-        self, x: sp.csr_matrix, y: np.ndarray, lemma_texts: list[str], folds: int
+        self,
+        x: sp.csr_matrix,
+        raw: Any,
+        y: np.ndarray,
+        lemma_texts: list[str],
+        folds: int,
     ) -> None:
         splitter = StratifiedKFold(folds, shuffle=True, random_state=self.config.seed)
         splits = list(splitter.split(np.zeros(len(y)), y))
@@ -137,13 +177,21 @@ class IntentClassifier:
         for train, held in splits:
             known = {w for i in train for w in lemma_texts[i].split()}
             coverage[held] = [_coverage(lemma_texts[i], known) for i in held]
+        second = [
+            None
+            if raw is None
+            else _sgd(self.config.seed)
+            .fit(raw[train], y[train])
+            .decision_function(raw[held])
+            for train, held in splits
+        ]
         for c in self.config.c_grid:
             top = np.empty(len(y))
             margin = np.empty(len(y))
             right = np.zeros(len(y), dtype=bool)
-            for train, held in splits:
+            for (train, held), other in zip(splits, second, strict=True):
                 svm = _svm(c).fit(x[train], y[train])
-                scores = svm.decision_function(x[held])
+                scores = self._combine(svm.decision_function(x[held]), other)
                 order = np.argsort(-scores, axis=1)
                 rows = np.arange(len(held))
                 top[held] = scores[rows, order[:, 0]]
@@ -161,14 +209,23 @@ class IntentClassifier:
         self._calibration = LogisticRegression(C=1.0).fit(signals, right)
 
     # --------------------------------------------------------------- prediction
-    def predict(self, texts: Sequence[str]) -> list[IntentPrediction]:
-        """One prediction per text, in order."""
+    def predict(
+        self, texts: Sequence[str], languages: Sequence[str] | None = None
+    ) -> list[IntentPrediction]:
+        """One prediction per text, in order (``languages`` when already known)."""
         if self._svm is None:
             raise InvalidInput("the intent classifier is not trained yet")
         if not texts:
             return []
-        x, lemma_texts = self._features(texts)
-        scores = np.atleast_2d(self._svm.decision_function(x))
+        x, lemma_texts = self._features(texts, languages=languages)
+        # The linear scores directly: sklearn's input validation costs more
+        # than the product itself for one message.
+        svm = self._svm
+        scores = np.atleast_2d(np.asarray(x @ svm.coef_.T) + svm.intercept_)
+        if self._sgd is not None:
+            sgd = self._sgd
+            second = np.asarray(self._raw_features(texts) @ sgd.coef_.T)
+            scores = self._combine(scores, second + sgd.intercept_)
         if scores.shape[1] == 1:  # two classes: one signed score
             scores = np.column_stack([-scores[:, 0], scores[:, 0]])
         order = np.argsort(-scores, axis=1)
@@ -178,7 +235,9 @@ class IntentClassifier:
         if self._calibration is not None:
             coverage = [_coverage(t, self._known) for t in lemma_texts]
             signals = np.column_stack([top, margin, coverage])
-            sure = self._calibration.predict_proba(signals)[:, 1]
+            cal = self._calibration
+            logit = signals @ cal.coef_[0] + cal.intercept_[0]
+            sure = 1.0 / (1.0 + np.exp(-logit))
         else:
             sure = 1.0 / (1.0 + np.exp(-4.0 * margin))
         classes = self._svm.classes_
@@ -201,8 +260,8 @@ class IntentClassifier:
             )
         return out
 
-    def predict_one(self, text: str) -> IntentPrediction:
-        return self.predict([text])[0]
+    def predict_one(self, text: str, language: str | None = None) -> IntentPrediction:
+        return self.predict([text], None if language is None else [language])[0]
 
     # -------------------------------------------------------------- persistence
     def save(self, path: Path) -> None:
@@ -244,6 +303,22 @@ def _coverage(lemma_text: str, known: set[str] | frozenset[str]) -> float:
     if not words:
         return 1.0
     return sum(w in known for w in words) / len(words)
+
+
+def _standard(scores: np.ndarray) -> np.ndarray:
+    """Each row's scores as z-scores, so two models' scales can be mixed."""
+    spread = scores.std(axis=1, keepdims=True)
+    return (scores - scores.mean(axis=1, keepdims=True)) / np.where(
+        spread > 0, spread, 1.0
+    )
+
+
+def _sgd(seed: int) -> SGDClassifier:
+    # A differently shaped model on different features: its errors differ
+    # from the SVM's, which is what an ensemble needs.
+    return SGDClassifier(
+        loss="modified_huber", alpha=5e-5, max_iter=30, tol=None, random_state=seed
+    )
 
 
 def _svm(c: float) -> LinearSVC:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = [
     "Turn",
     "add_example",
     "append_turn",
+    "append_turns",
     "close_conversation",
     "conversation",
     "correct_intent",
@@ -106,14 +108,22 @@ def ensure_conversation(
 
 
 def append_turn(conn: Connection, conversation_id: str, seq: int, turn: Turn) -> None:
-    conn.execute(
-        "INSERT INTO assistant_messages (conversation_id, seq, sent_at, role, "
-        "text_redacted, language, intent, confidence, out_of_scope, citations) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
+    append_turns(conn, conversation_id, [(seq, turn)])
+
+
+def append_turns(
+    conn: Connection, conversation_id: str, turns: Sequence[tuple[int, Turn]]
+) -> None:
+    """Several turns in one statement (one round trip per message, not two)."""
+    if not turns:
+        return
+    now = _now()
+    params: list[Any] = []
+    for seq, turn in turns:
+        params += [
             conversation_id,
             seq,
-            _now(),
+            now,
             turn.role,
             turn.text_redacted,
             turn.language,
@@ -121,7 +131,13 @@ def append_turn(conn: Connection, conversation_id: str, seq: int, turn: Turn) ->
             turn.confidence,
             turn.out_of_scope,
             ";".join(turn.citations) or None,
-        ),
+        ]
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(turns))
+    conn.execute(
+        "INSERT INTO assistant_messages (conversation_id, seq, sent_at, role, "
+        "text_redacted, language, intent, confidence, out_of_scope, citations) "
+        f"VALUES {values}",
+        params,
     )
 
 

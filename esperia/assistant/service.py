@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from esperia.assistant import records
-from esperia.assistant.dialogue import Dialogue, Reply
+from esperia.assistant.dialogue import Dialogue, Reply, understand
 from esperia.assistant.intents import IntentClassifier, IntentConfig
 from esperia.assistant.knowledge import Entry, KnowledgeHolder, load_entries
 from esperia.assistant.llm import LLMClient
@@ -160,12 +160,15 @@ class Assistant:
             )
         model = self.classifier()
         knowledge = self.knowledge.current()
+        # Classify before taking the store's write lock: other chats' writes
+        # need not wait for this message's CPU work.
+        understood = understand(model, text)
         with self.store.write_lock, self.store.connect() as conn, conn.transaction():
             row = records.ensure_conversation(
                 conn, conversation_id, channel, client_hash
             )
             dialogue = Dialogue(conn, row, s, model, knowledge, self.llm())
-            return dialogue.handle(text)
+            return dialogue.handle(text, understood)
 
 
 _ASSISTANTS: dict[tuple[str, int], Assistant] = {}

@@ -57,11 +57,12 @@ def test_demo_knowledge_base_size_and_languages() -> None:
     assert sum(e.language == "en" for e in entries) >= 30
 
 
-def test_paraphrased_questions_find_their_entry() -> None:
+@pytest.mark.parametrize(("split", "floor"), [("dev", 0.9), ("test", 0.8)])
+def test_paraphrased_questions_find_their_entry(split: str, floor: float) -> None:
     base = KnowledgeBase(builtin_entries())
-    with (DATA / "knowledge_questions.csv").open(encoding="utf-8") as fh:
+    with (DATA / f"knowledge_{split}.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) >= 80
+    assert len(rows) >= 70
     first = 0
     in_top3 = 0
     for row in rows:
@@ -72,9 +73,34 @@ def test_paraphrased_questions_find_their_entry() -> None:
         in_top3 += row["entry_id"] in ids
         # Answers come in the language of the question.
         assert all(h.entry.language == language for h in hits)
-    # Measured 0.61 first / 0.80 in the top three; below the 0.90 goal (see docs).
-    assert first / len(rows) >= 0.55
-    assert in_top3 / len(rows) >= 0.7
+    # Measured 0.93 (dev) and 0.85 (held-out test) first; see docs/benchmarks.md.
+    assert first / len(rows) >= floor
+    assert in_top3 / len(rows) >= 0.9
+
+
+def test_alternative_questions_from_markdown_and_csv(tmp_path: Path) -> None:
+    (tmp_path / "faq.md").write_text(
+        "<!-- lang: en -->\n## Do you gift wrap? {#wrap}\n"
+        "questions: can you pack a present | wrapping paper\nYes, for free.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "faq.csv").write_text(
+        "id,question,answer,language,questions\n"
+        "card,How does the card work?,Points on every book.,en,loyalty scheme\n",
+        encoding="utf-8",
+    )
+    entries = {e.entry_id: e for e in load_entries(tmp_path)}
+    assert entries["wrap"].questions == ("can you pack a present", "wrapping paper")
+    assert entries["wrap"].answer == "Yes, for free."
+    assert entries["card"].questions == ("loyalty scheme",)
+    base = KnowledgeBase(list(entries.values()))
+    # Only the alternative phrasing shares a word with these questions.
+    assert base.search("could you pack it?", "en")[0].entry.entry_id == "wrap"
+    assert base.search("a loyalty scheme?", "en")[0].entry.entry_id == "card"
+    saved = tmp_path / "kb.json"
+    base.save(saved)
+    reloaded = KnowledgeBase.load(saved)
+    assert reloaded.by_id["wrap"].questions == entries["wrap"].questions
 
 
 def test_holder_swaps_to_a_new_file_without_restart(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from esperia.assistant.knowledge.bm25 import BM25Index, terms
 from esperia.assistant.knowledge.entries import Entry
+from esperia.assistant.knowledge.synonyms import expand
 from esperia.errors import InvalidInput
 
 __all__ = ["Hit", "KnowledgeBase", "KnowledgeHolder", "chunk_entry"]
@@ -62,6 +63,9 @@ def chunk_entry(entry: Entry, max_words: int = CHUNK_WORDS) -> list[str]:
 class KnowledgeBase:
     """Entries indexed for retrieval; build once, search many times."""
 
+    #: How many times the question fields count against the answer's once.
+    question_weight = 2
+
     def __init__(self, entries: Sequence[Entry]) -> None:
         self.entries = tuple(entries)
         self._owner: list[int] = []
@@ -72,8 +76,10 @@ class KnowledgeBase:
             for passage in chunk_entry(entry):
                 self._owner.append(i)
                 self._passages.append(passage)
-                # The heading twice: it is the question the entry answers.
-                texts.append(f"{entry.title} {entry.title} {passage}")
+                # The question fields (heading and alternative phrasings) weigh
+                # more than the answer: they say what the entry is about.
+                asked = " ".join((entry.title, *entry.questions))
+                texts.append(" ".join([asked] * self.question_weight + [passage]))
                 langs.append(entry.language)
         self._index = BM25Index.build(texts, langs)
         # Character n-grams of the lemmas catch what whole lemmas miss:
@@ -101,7 +107,7 @@ class KnowledgeBase:
         if not self.entries:
             return []
         bm25 = self._index.scores(question, language)
-        query = " ".join(terms(question, language))
+        query = " ".join(expand(terms(question, language), language))
         chars = (self._chars.transform([query]) @ self._char_matrix.T).toarray().ravel()
         # Rank by the sum of both scores, each scaled to its best match.
         scores = bm25 / (bm25.max() or 1.0) + chars / (chars.max() or 1.0)
@@ -137,7 +143,10 @@ class KnowledgeBase:
     def load(cls, path: Path) -> KnowledgeBase:
         try:
             payload = json.loads(path.read_text("utf-8"))
-            entries = [Entry(**item) for item in payload["entries"]]
+            entries = [
+                Entry(**{**item, "questions": tuple(item.get("questions", ()))})
+                for item in payload["entries"]
+            ]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InvalidInput(f"{path}: not a knowledge base file ({exc})") from None
         return cls(entries)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from esperia.assistant.knowledge.synonyms import expand
 from esperia.assistant.language import lemmas
 
 __all__ = ["STOPWORDS", "BM25Index"]
@@ -262,7 +263,7 @@ class BM25Index:
         """BM25 score of every chunk for ``query`` (zeros when nothing matches)."""
         ids = [
             self.vocabulary[t]
-            for t in set(terms(query, language))
+            for t in set(expand(terms(query, language), language))
             if t in self.vocabulary
         ]
         if not ids:

@@ -28,6 +28,8 @@ _SUFFIXES = {
     ".csv": "csv",
 }
 _HEADING = re.compile(r"^(#{1,4})\s+(.*?)\s*(?:\{#([\w.-]+)\})?\s*$")
+#: A body line listing alternative phrasings: ``questions: a | b | c``.
+_QUESTIONS = re.compile(r"^\s*(?:questions|domande)\s*:\s*(.+)$", re.IGNORECASE)
 _LANG_LINE = re.compile(r"^<!--\s*lang(?:uage)?:\s*(\w+)\s*-->\s*$", re.IGNORECASE)
 
 
@@ -40,14 +42,17 @@ class Entry:
     answer: str
     language: str
     source: str  #: file (and heading) it was imported from
+    #: Other ways customers ask the same thing (searched like the title).
+    questions: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "entry_id": self.entry_id,
             "title": self.title,
             "answer": self.answer,
             "language": self.language,
             "source": self.source,
+            "questions": list(self.questions),
         }
 
 
@@ -70,12 +75,32 @@ def _language(declared: str | None, text: str) -> str:
     return detect_language(text)
 
 
+def _split_questions(text: str) -> list[str]:
+    return [q.strip() for q in text.split("|") if q.strip()]
+
+
 def _entry(
-    stem: str, title: str, body: str, explicit: str | None, lang: str | None, src: str
+    stem: str,
+    title: str,
+    body: str,
+    explicit: str | None,
+    lang: str | None,
+    src: str,
+    questions: tuple[str, ...] = (),
 ) -> Entry:
-    body = re.sub(r"\n{3,}", "\n\n", body).strip()
+    """An entry; ``questions:`` lines in the body become its alternative phrasings."""
+    kept: list[str] = []
+    found = list(questions)
+    for line in body.splitlines():
+        listed = _QUESTIONS.match(line)
+        if listed:
+            found += _split_questions(listed.group(1))
+        else:
+            kept.append(line)
+    body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
     entry_id = explicit or f"{_slug(stem)}-{_slug(title)}"
-    return Entry(entry_id, title.strip(), body, _language(lang, f"{title} {body}"), src)
+    language = _language(lang, f"{title} {body}")
+    return Entry(entry_id, title.strip(), body, language, src, tuple(found))
 
 
 def parse_markdown(text: str, name: str, language: str | None = None) -> list[Entry]:
@@ -167,7 +192,8 @@ def parse_html(text: str, name: str, language: str | None = None) -> list[Entry]
 
 
 def parse_csv(text: str, name: str, language: str | None = None) -> list[Entry]:
-    """Rows with ``question`` and ``answer`` (optional ``id``, ``language``)."""
+    """Rows with ``question`` and ``answer`` (optional ``id``, ``language``, and
+    ``questions``: other phrasings separated by ``|``)."""
     reader = csv.DictReader(text.splitlines())
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "question" not in header or "answer" not in header:
@@ -185,7 +211,13 @@ def parse_csv(text: str, name: str, language: str | None = None) -> list[Entry]:
         explicit = row.get("id") or None
         entries.append(
             _entry(
-                stem, row["question"], row["answer"], explicit, lang, f"{name}:{line}"
+                stem,
+                row["question"],
+                row["answer"],
+                explicit,
+                lang,
+                f"{name}:{line}",
+                tuple(_split_questions(row.get("questions", ""))),
             )
         )
     return entries
