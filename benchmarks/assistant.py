@@ -15,6 +15,7 @@ retrieval, and chat latency under concurrent conversations.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import socket
@@ -259,11 +260,9 @@ def _sample_orders(ws: Path, n: int) -> list[tuple[str, str]]:
 def _wait(base: str) -> None:
     deadline = time.time() + 60
     while time.time() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
         time.sleep(0.3)
     raise SystemExit("the server did not start within 60 s")
 

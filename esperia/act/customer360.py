@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from esperia.act.access import Viewer
-from esperia.act.sqlparts import columns_of, table_exists
+from esperia.act.sqlparts import columns_of
 from esperia.auth import audit
 from esperia.errors import NotFound
 
@@ -66,7 +66,7 @@ def customer_view(
             [customer_id, *params],
         )
         value: dict[str, Any] | None = None
-        if table_exists(conn, "customer_value"):
+        if conn.table_exists("customer_value"):
             wanted = [
                 c for c in ("clv", "p_alive") if c in columns_of(conn, "customer_value")
             ]

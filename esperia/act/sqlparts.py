@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from esperia.errors import InvalidInput
 
-__all__ = ["json_number", "minutes", "placeholders", "plain_name", "table_exists"]
+__all__ = ["json_number", "minutes", "placeholders", "plain_name"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -40,16 +40,6 @@ def minutes(expr: str) -> str:
 def placeholders(values: Sequence[object]) -> str:
     """``?, ?, ?`` for an IN list of ``values``."""
     return ", ".join("?" for _ in values)
-
-
-def table_exists(conn: object, table: str) -> bool:
-    """Whether the store has ``table`` (in the default schema)."""
-    plain_name(table, "table")
-    row = conn.scalar(  # type: ignore[attr-defined]
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        (table,),
-    )
-    return bool(row)
 
 
 def columns_of(conn: object, table: str) -> set[str]:

@@ -190,22 +190,13 @@ def _stored_log(conn: Connection, opts: JourneyOptions) -> EventLog:
     # insertion order; a filtered log pairs through window functions instead.
     positional = conn.dialect == "duckdb" and not where
     path_column = ""
-    if not where and _has_table(conn, PATHS_TABLE):
+    if not where and conn.table_exists(PATHS_TABLE):
         path_column = f"{PATHS_TABLE}.{opts.level}_path"
     return EventLog(
         conn, source, tuple(params), _COLUMNS,
         description=f"workspace journeys ({opts.level}, split by {opts.split})",
         order="pos", prepared=positional, path_column=path_column,
     )  # fmt: skip
-
-
-def _has_table(conn: Connection, name: str) -> bool:
-    return bool(
-        conn.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-            (name,),
-        )
-    )
 
 
 def _live_log(conn: Connection, opts: JourneyOptions) -> EventLog:

@@ -28,6 +28,7 @@ __all__ = [
     "paths_report",
     "resolve_design",
     "save_design",
+    "touchpoint_ids",
 ]
 
 #: The example design shipped for the demo bookshop.
@@ -169,3 +170,10 @@ def save_design(settings: Settings, name: str, body: dict[str, Any]) -> Design:
     text = yaml.safe_dump(body, allow_unicode=True, sort_keys=False)
     (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
     return design
+
+
+def touchpoint_ids(store: Store) -> list[str]:
+    """Every touchpoint id, sorted: the steps a funnel may be built from."""
+    with store.connect() as conn:
+        rows = conn.fetchall("SELECT touchpoint_id FROM touchpoints ORDER BY 1")
+    return [str(r[0]) for r in rows]

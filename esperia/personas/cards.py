@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from esperia.personas.features import FeatureFrame, table_exists
+from esperia.personas.features import FeatureFrame
 from esperia.store.database import Connection
 
 __all__ = ["build_cards", "trait_label"]
@@ -176,7 +176,7 @@ def _text_profile(conn: Connection, version: int) -> dict[int, dict[str, Any]]:
 def _value(conn: Connection, version: int) -> dict[int, dict[str, float]]:
     """Mean CLV and churn risk (1 - probability alive) per persona, from the
     latest CLV prediction (``esperia clv predict``); empty before any."""
-    if not table_exists(conn, "customer_value"):
+    if not conn.table_exists("customer_value"):
         return {}
     rows = conn.fetchall(
         "SELECT m.persona, avg(v.clv), avg(1 - v.p_alive) FROM persona_members m "

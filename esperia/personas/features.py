@@ -17,7 +17,7 @@ import numpy as np
 from esperia.store.database import Connection, DuckDBConnection
 from esperia.vocabulary import CHANNELS, MODULES, STAGES
 
-__all__ = ["FeatureFrame", "compute_features", "table_exists"]
+__all__ = ["FeatureFrame", "compute_features"]
 
 #: Aspects kept as features: the most mentioned ones in the workspace.
 TOP_ASPECTS = 12
@@ -42,16 +42,6 @@ class FeatureFrame:
 
 def _name(value: str) -> str:
     return _SAFE.sub("_", value.lower())
-
-
-def table_exists(conn: Connection, table: str) -> bool:
-    """Whether ``table`` exists (optional tables of other areas, e.g. CLV)."""
-    return bool(
-        conn.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-            (table,),
-        )
-    )
 
 
 def _fetch(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> dict[str, Any]:

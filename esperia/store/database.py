@@ -63,6 +63,16 @@ class Connection(ABC):
         row = self.fetchone(sql, params)
         return row[0] if row else None
 
+    def table_exists(self, table: str) -> bool:
+        """Whether ``table`` exists: temporary work tables, or a feature's
+        tables in a database not yet upgraded."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                (table,),
+            )
+        )
+
     @abstractmethod
     def fetch_dicts(
         self, sql: str, params: Sequence[Any] = ()

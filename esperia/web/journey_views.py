@@ -21,6 +21,7 @@ from esperia.journey.service import (
     moments_report,
     open_log,
     resolve_design,
+    touchpoint_ids,
 )
 from esperia.store import Store
 from esperia.vocabulary import STAGES
@@ -139,12 +140,6 @@ def _duration(lang: str) -> Any:
     return fmt
 
 
-def _touchpoints(store: Store) -> list[str]:
-    with store.connect() as conn:
-        rows = conn.fetchall("SELECT touchpoint_id FROM touchpoints ORDER BY 1")
-    return [str(r[0]) for r in rows]
-
-
 def _flows(
     context: dict[str, Any], store: Store, settings: Settings, lang: str,
     level: str, min_share: float,
@@ -229,7 +224,7 @@ def journey_page(
     context: dict[str, Any] = {
         "level": level, "levels": ACTIVITY_LEVELS, "min_share": min_share,
         "steps": steps + [""] * (MAX_STEPS - len(steps)),
-        "choices": list(STAGES) + _touchpoints(store),
+        "choices": list(STAGES) + touchpoint_ids(store),
         "designs": design_names(settings), "design": design or "",
         "duration": _duration(lang), "empty": False, "funnel_error": None,
         "funnel_group": None, "conformance": None, "conformance_error": None,

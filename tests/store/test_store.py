@@ -369,3 +369,10 @@ def test_open_workspace_refuses_a_schema_missing_a_migration(tmp_path: Path) -> 
     store.close()
     with pytest.raises(WorkspaceError, match=r"lacks migration\(s\) 4"):
         open_workspace(settings)
+
+
+def test_table_exists_on_both_engines(store: Store) -> None:
+    with store.connect() as conn:
+        assert conn.table_exists("customers")
+        assert conn.table_exists("feedback_text")
+        assert not conn.table_exists("no_such_table")

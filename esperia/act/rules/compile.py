@@ -18,7 +18,6 @@ from esperia.act.sqlparts import (
     minutes,
     placeholders,
     plain_name,
-    table_exists,
 )
 from esperia.store import Connection
 
@@ -236,7 +235,7 @@ def _interaction(
 def _value(conn: Connection, rule: Rule, as_of: datetime) -> Compiled:
     w = rule.when
     table = w.value_table
-    if not table_exists(conn, table):
+    if not conn.table_exists(table):
         return Compiled(
             notice=f"rule {rule.id}: skipped, no table {table!r} yet "
             "(customer value scores come from the value area)"
