@@ -33,7 +33,6 @@ __all__ = ["LEVEL_NAMES", "pyramid"]
 #: How items and text name each level, and the name the product reports.
 LEVEL_NAMES: dict[str, str] = {
     "needs": "needs",
-    "needs_met": "needs",
     "ease": "ease",
     "enjoyment": "enjoyment",
 }

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from esperia.errors import InvalidInput
 from esperia.store.database import Connection, Store
-from esperia.vocabulary import FEEDBACK_SOURCES, MODULES, STAGES
+from esperia.vocabulary import FEEDBACK_SOURCES, MODULES, PYRAMID_LEVELS, STAGES
 
 __all__ = [
     "EMOTIONS",
@@ -32,8 +32,8 @@ __all__ = [
     "voice_report",
 ]
 
-#: The pyramid bottom first; enrichment writes ``needs`` (older data ``needs_met``).
-PYRAMID_ORDER: tuple[str, ...] = ("needs", "needs_met", "ease", "enjoyment")
+#: The pyramid bottom first, as enrichment writes it.
+PYRAMID_ORDER: tuple[str, ...] = PYRAMID_LEVELS
 #: The basic emotions, in the order pages list them when counts tie.
 EMOTIONS: tuple[str, ...] = (
     "joy",
