@@ -21,6 +21,7 @@ from esperia.store import Connection, Store
 __all__ = [
     "HANDOVER_REASONS",
     "HANDOVER_STATUSES",
+    "StaleConversation",
     "Turn",
     "add_example",
     "append_turn",
@@ -33,7 +34,9 @@ __all__ = [
     "ensure_conversation",
     "handovers",
     "list_conversations",
+    "load_conversation",
     "messages",
+    "new_conversation",
     "record_appointment",
     "save_state",
     "set_handover_status",
@@ -76,35 +79,50 @@ class Turn:
     citations: tuple[str, ...] = ()
 
 
-def ensure_conversation(
-    conn: Connection, conversation_id: str, channel: str, client_hash: str | None
-) -> dict[str, Any]:
-    """The conversation's row (state decoded), created on its first message."""
+class StaleConversation(Exception):
+    """The conversation changed since it was read (another process or request)."""
+
+
+def load_conversation(conn: Connection, conversation_id: str) -> dict[str, Any] | None:
+    """The conversation's row, state decoded; None when it does not exist yet."""
     rows = conn.fetch_dicts(
-        "SELECT * FROM assistant_conversations WHERE conversation_id = ?",
+        "SELECT conversation_id, started_at, channel, language, customer_id, "
+        "status, messages, state FROM assistant_conversations "
+        "WHERE conversation_id = ?",
         (conversation_id,),
     )
-    if rows:
-        row = rows[0]
-        row["state"] = _decode(row["state"]) or {}
-        return row
-    now = _now()
-    conn.execute(
-        "INSERT INTO assistant_conversations (conversation_id, started_at, "
-        "updated_at, channel, status, client_hash, messages, state) "
-        "VALUES (?, ?, ?, ?, 'open', ?, 0, ?)",
-        (conversation_id, now, now, channel, client_hash, _json({})),
-    )
+    if not rows:
+        return None
+    row = rows[0]
+    row["state"] = _decode(row["state"]) or {}
+    row["_stored_messages"] = int(row["messages"] or 0)
+    return row
+
+
+def new_conversation(
+    conversation_id: str, channel: str, client_hash: str | None
+) -> dict[str, Any]:
+    """A conversation's first row, written with its first message's state."""
     return {
         "conversation_id": conversation_id,
-        "started_at": now,
+        "started_at": _now(),
         "channel": channel,
+        "client_hash": client_hash,
         "status": "open",
         "messages": 0,
         "customer_id": None,
         "language": None,
         "state": {},
+        "_stored_messages": None,
     }
+
+
+def ensure_conversation(
+    conn: Connection, conversation_id: str, channel: str, client_hash: str | None
+) -> dict[str, Any]:
+    """The conversation's row (state decoded), or a new one not yet written."""
+    found = load_conversation(conn, conversation_id)
+    return found or new_conversation(conversation_id, channel, client_hash)
 
 
 def append_turn(conn: Connection, conversation_id: str, seq: int, turn: Turn) -> None:
@@ -143,7 +161,7 @@ def append_turns(
 
 def save_state(
     conn: Connection,
-    conversation_id: str,
+    row: dict[str, Any],
     state: dict[str, Any],
     *,
     messages: int,
@@ -151,18 +169,53 @@ def save_state(
     customer_id: str | None,
     status: str,
 ) -> None:
-    conn.execute(
+    """Write the conversation's state: one INSERT for a new conversation, else
+    one UPDATE guarded by the message count read (optimistic concurrency: a
+    row changed meanwhile raises :class:`StaleConversation`)."""
+    conversation_id = str(row["conversation_id"])
+    now = _now()
+    expected = row.get("_stored_messages")
+    if expected is None:
+        conn.execute(
+            "INSERT INTO assistant_conversations (conversation_id, started_at, "
+            "updated_at, channel, language, customer_id, status, client_hash, "
+            "messages, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                row.get("started_at") or now,
+                now,
+                row.get("channel") or "api",
+                language,
+                customer_id,
+                status,
+                row.get("client_hash"),
+                messages,
+                _json(state),
+            ),
+        )
+    elif not conn.execute_count(
         "UPDATE assistant_conversations SET state = ?, messages = ?, language = ?, "
-        "customer_id = ?, status = ?, updated_at = ? WHERE conversation_id = ?",
+        "customer_id = ?, status = ?, updated_at = ? "
+        "WHERE conversation_id = ? AND messages = ?",
         (
             _json(state),
             messages,
             language,
             customer_id,
             status,
-            _now(),
+            now,
             conversation_id,
+            expected,
         ),
+    ):
+        raise StaleConversation(conversation_id)
+    row.update(
+        state=state,
+        messages=messages,
+        language=language,
+        customer_id=customer_id,
+        status=status,
+        _stored_messages=messages,
     )
 
 
