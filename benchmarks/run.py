@@ -242,6 +242,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     care.add_argument("--chats", type=int, default=20)
     care.add_argument("--rounds", type=int, default=10)
+    care.add_argument(
+        "--parts",
+        default="banking,bookshop,knowledge,latency",
+        help="comma-separated: banking, bookshop, knowledge, latency",
+    )
     trace = sub.add_parser(
         "trace", help="time every SQL statement of an Esperia import (DuckDB)"
     )
@@ -393,7 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "assistant":
             from benchmarks.assistant import run as run_assistant
 
-            payload["assistant"] = run_assistant(args.banking, args.chats, args.rounds)
+            payload["assistant"] = run_assistant(
+                args.banking,
+                args.chats,
+                args.rounds,
+                tuple(p.strip() for p in args.parts.split(",") if p.strip()),
+            )
         if args.command == "personas":
             payload["personas"] = cmd_personas(args)
     path = write_results(args.command, payload)

@@ -151,12 +151,30 @@ def append_turns(
             ";".join(turn.citations) or None,
         ]
     values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(turns))
-    conn.execute(
-        "INSERT INTO assistant_messages (conversation_id, seq, sent_at, role, "
-        "text_redacted, language, intent, confidence, out_of_scope, citations) "
-        f"VALUES {values}",
-        params,
-    )
+    try:
+        conn.execute(
+            "INSERT INTO assistant_messages (conversation_id, seq, sent_at, role, "
+            "text_redacted, language, intent, confidence, out_of_scope, citations) "
+            f"VALUES {values}",
+            params,
+        )
+    except Exception as exc:
+        # A taken (conversation, seq): the chat moved on since it was read.
+        if _unique_violation(exc):
+            raise StaleConversation(conversation_id) from exc
+        raise
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    import duckdb
+
+    if isinstance(exc, duckdb.ConstraintException):
+        return True
+    try:
+        from psycopg import errors
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, errors.UniqueViolation)
 
 
 def save_state(

@@ -152,3 +152,26 @@ def test_rate_limits_per_conversation_and_address(assistant: Assistant) -> None:
     _ask(assistant, "ciao", "c-r2", client="10.0.0.1")
     with pytest.raises(RateLimited, match="address"):
         _ask(assistant, "ciao", "c-r3", client="10.0.0.1")
+
+
+def test_two_processes_continue_one_chat_without_losing_turns(
+    assistant: Assistant, store: Store
+) -> None:
+    """Each process caches the chats it served; a chat moved on by another
+    process is noticed by the guarded write and read again."""
+    other = Assistant(assistant.settings, store)
+    _ask(assistant, "dov'è il mio ordine?", "c-two")
+    _ask(other, "il numero è O00000042", "c-two")
+    # The first process's cached copy is stale now: it must not overwrite.
+    done = _ask(assistant, "anna.rossi@example.it", "c-two")
+    assert "verified" in done.actions
+    seqs = [m["seq"] for m in messages(store, "c-two")]
+    assert seqs == list(range(6))
+    with store.connect() as conn:
+        assert (
+            conn.scalar(
+                "SELECT messages FROM assistant_conversations "
+                "WHERE conversation_id = 'c-two'"
+            )
+            == 6
+        )
