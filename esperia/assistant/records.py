@@ -32,7 +32,9 @@ __all__ = [
     "corrections",
     "create_handover",
     "ensure_conversation",
+    "handover",
     "handovers",
+    "link_case",
     "list_conversations",
     "load_conversation",
     "messages",
@@ -438,6 +440,31 @@ def handovers(
     for row in rows:
         row["context"] = _decode(row["context"]) or {}
     return rows
+
+
+def handover(store: Store, handover_id: str) -> dict[str, Any] | None:
+    """One handover with its context, transcript and case."""
+    with store.pooled() as conn:
+        rows = conn.fetch_dicts(
+            "SELECT handover_id, conversation_id, created_at, reason, language, "
+            "customer_id, context, transcript, status, taken_by, case_id, updated_at "
+            "FROM assistant_handovers WHERE handover_id = ?",
+            (handover_id,),
+        )
+    if not rows:
+        return None
+    rows[0]["context"] = _decode(rows[0]["context"]) or {}
+    return rows[0]
+
+
+def link_case(store: Store, handover_id: str, case_id: str) -> None:
+    """Record the close-the-loop case opened for a handover."""
+    with store.write_lock, store.pooled() as conn:
+        conn.execute(
+            "UPDATE assistant_handovers SET case_id = ?, updated_at = ? "
+            "WHERE handover_id = ?",
+            (case_id, _now(), handover_id),
+        )
 
 
 def set_handover_status(

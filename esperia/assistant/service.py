@@ -230,8 +230,40 @@ class Assistant:
                 self._conversations.pop(conversation_id)
             else:
                 self._conversations.put(conversation_id, dialogue.row)
+            if reply.handover_id:
+                self._open_case(reply.handover_id, dialogue.row.get("customer_id"))
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _open_case(self, handover_id: str, customer_id: str | None) -> None:
+        """A close-the-loop case for a handover of a known customer (complaint,
+        a request for a person, …), linked both ways: the case's detail names
+        the handover and carries the transcript, the handover keeps the case id.
+        A chat whose customer is unknown stays a handover only (a case needs a
+        customer)."""
+        if not customer_id:
+            return
+        from esperia.act.access import system_viewer
+        from esperia.act.cases.service import create_case
+
+        found = records.handover(self.store, handover_id)
+        if found is None:
+            return
+        reason = f"assistant_{found['reason']}"
+        detail = (
+            f"Assistant handover {handover_id} (conversation "
+            f"{found['conversation_id']}).\n\n{found['transcript']}"
+        )
+        case = create_case(
+            self.store,
+            self.settings,
+            system_viewer("assistant"),
+            customer_id=customer_id,
+            reason=reason,
+            detail=detail[:4000],
+            priority="high" if found["reason"] == "complaint" else None,
+        )
+        records.link_case(self.store, handover_id, str(case["case_id"]))
 
 
 _ASSISTANTS: dict[tuple[str, int], Assistant] = {}

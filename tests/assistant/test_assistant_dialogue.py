@@ -175,3 +175,30 @@ def test_two_processes_continue_one_chat_without_losing_turns(
             )
             == 6
         )
+
+
+def test_a_verified_customers_complaint_opens_a_linked_case(
+    assistant: Assistant, store: Store
+) -> None:
+    _ask(assistant, "dov'è il mio ordine O00000042?", "c-case")
+    _ask(assistant, "anna.rossi@example.it", "c-case")
+    reply = _ask(
+        assistant, "voglio fare un reclamo, il libro è arrivato rovinato", "c-case"
+    )
+    assert reply.handover_id is not None
+    found = handovers(store)[0]
+    assert found["customer_id"] == "C1" and found["case_id"]
+    with store.connect() as conn:
+        case = conn.fetch_dicts(
+            "SELECT customer_id, reason, priority, detail FROM act_cases "
+            "WHERE case_id = ?",
+            (int(found["case_id"]),),
+        )[0]
+    assert case["customer_id"] == "C1" and case["reason"] == "assistant_complaint"
+    assert case["priority"] == "high"
+    assert reply.handover_id in case["detail"] and "rovinato" in case["detail"]
+    # An anonymous chat cannot become a case (a case needs a customer).
+    other = _ask(assistant, "voglio parlare con una persona", "c-anon")
+    assert other.handover_id is not None
+    anonymous = [h for h in handovers(store) if h["handover_id"] == other.handover_id]
+    assert anonymous[0]["case_id"] is None
