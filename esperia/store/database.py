@@ -198,6 +198,14 @@ class DuckDBStore(Store):
         finally:
             cursor.close()
 
+    def cursor(self) -> DuckDBConnection:
+        """A configured connection the caller keeps and closes (for example one
+        per server thread for point lookups, saving the set-up per request)."""
+        with self._lock:
+            cursor = self._con.cursor()
+        configure_duckdb(cursor, self.settings)
+        return DuckDBConnection(cursor)
+
     def ibis(self) -> ibis.BaseBackend:
         import ibis
 
