@@ -74,9 +74,9 @@ def test_context_fields(world: Settings, store: Store) -> None:
     assert ctx["last_experience"]["touchpoint_id"] == "TP-SHOP"
     assert ctx["last_experience"]["sentiment"] == pytest.approx(-0.6)
     assert ctx["consent"] == {"marketing": True, "analytics": None}
-    assert customer_context(store, world, "C-EVENT")["preferences"][
-        "events_attended"
-    ] == 1
+    assert (
+        customer_context(store, world, "C-EVENT")["preferences"]["events_attended"] == 1
+    )
     with pytest.raises(NotFound):
         customer_context(store, world, "C-NOBODY")
 
