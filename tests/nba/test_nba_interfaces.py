@@ -91,9 +91,8 @@ def test_cli_score_show_actions_uplift(workspace: InitResult) -> None:
     assert text.exit_code == 0 and ("Onboarding help" in text.stdout
                                     or "holdout" in text.stdout)  # fmt: skip
     listed = runner.invoke(app, [*ws, "nba", "actions", "--json"])
-    assert [a["id"] for a in json.loads(listed.stdout)["actions"]][0] == (
-        "service_recovery_call"
-    )
+    listed_ids = [a["id"] for a in json.loads(listed.stdout)["actions"]]
+    assert listed_ids[:2] == ["service_recovery_call", "apology_gesture"]
     uplift = runner.invoke(app, [*ws, "nba", "uplift", "--json"])
     assert uplift.exit_code == 0 and len(json.loads(uplift.stdout)["actions"]) == 9
     missing = runner.invoke(app, [*ws, "nba", "C-NOBODY"])

@@ -85,7 +85,7 @@ def test_unscored_customer_is_scored_live(world: Settings, store: Store) -> None
     # Before any scoring run the answer is computed for the one customer.
     live = next_best_actions(store, world, "C-ANGRY")
     assert live["scored"] is False
-    assert [a["action_id"] for a in live["actions"]][0] == "service_recovery_call"
+    assert live["actions"][0]["action_id"] == "service_recovery_call"
     with pytest.raises(NotFound):
         next_best_actions(store, world, "C-NOBODY")
 
