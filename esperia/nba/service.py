@@ -12,11 +12,18 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from esperia.errors import InvalidInput, NotFound
 from esperia.nba.catalogue import Catalogue, load_catalogue, render_reason
 from esperia.nba.context import ContextWindow, context_select, tier_cutoffs
-from esperia.nba.scoring import CONTEXT_COLUMNS, rank_context
+from esperia.nba.scoring import (
+    CONTEXT_COLUMNS,
+    PAYLOAD_COLUMNS,
+    SEPARATOR,
+    TIMESTAMPS,
+    rank_context,
+)
 from esperia.store.database import DuckDBStore
 
 if TYPE_CHECKING:
@@ -25,8 +32,17 @@ if TYPE_CHECKING:
 
 __all__ = ["customer_context", "lookup", "next_best_actions"]
 
-_COLUMNS = (*CONTEXT_COLUMNS, "ranked", "as_of")
-_LOOKUP = f"SELECT {', '.join(_COLUMNS)} FROM nba_context WHERE customer_id = ?"
+_LOOKUP = "SELECT payload FROM nba_context WHERE customer_id = ?"
+_INTS = frozenset({
+    "tenure_days", "persona", "persona_version", "orders_total", "days_since_order",
+    "days_since_feedback", "nps_last", "bad_experiences_recent",
+    "negative_feedback_recent", "open_cases", "events_attended", "relate_mentions",
+})  # fmt: skip
+_FLOATS = frozenset({
+    "clv", "p_alive", "churn_risk", "margin_rate", "revenue_12m", "avg_order_value",
+    "last_sentiment",
+})  # fmt: skip
+_BOOLS = frozenset({"consent_marketing", "consent_analytics", "holdout"})
 _LABELS = {
     "it": {
         "high": "alto", "medium": "medio", "low": "basso", "promoter": "promotore",
@@ -78,10 +94,28 @@ def lookup(store: Store, settings: Settings, customer_id: str) -> dict[str, Any]
         with store.connect() as pg:
             rows = pg.fetchall(_LOOKUP, (customer_id,))
     if rows:
-        row = dict(zip(_COLUMNS, rows[0], strict=True))
-        row["scored"] = True
-        return row
+        return _unpack(customer_id, str(rows[0][0]), settings)
     return _live(store, settings, customer_id)
+
+
+def _unpack(customer_id: str, payload: str, settings: Settings) -> dict[str, Any]:
+    """The stored row back from its packed text (see PAYLOAD_COLUMNS)."""
+    zone = ZoneInfo(settings.timezone)
+    row: dict[str, Any] = {"customer_id": customer_id, "scored": True}
+    for name, text in zip(PAYLOAD_COLUMNS, payload.split(SEPARATOR), strict=True):
+        if text == "":
+            row[name] = "" if name == "ranked" else None
+        elif name in _INTS:
+            row[name] = int(float(text))
+        elif name in _FLOATS:
+            row[name] = float(text)
+        elif name in _BOOLS:
+            row[name] = text.lower() in ("true", "t")
+        elif name in TIMESTAMPS:
+            row[name] = datetime.fromtimestamp(float(text), zone)
+        else:
+            row[name] = text
+    return row
 
 
 def _live(store: Store, settings: Settings, customer_id: str) -> dict[str, Any]:

@@ -687,7 +687,8 @@ CREATE TABLE nba_context (
     top_action TEXT,
     top_value DOUBLE PRECISION,
     as_of TIMESTAMPTZ,
-    run_id BIGINT NOT NULL
+    run_id BIGINT NOT NULL,
+    payload TEXT NOT NULL
 );
 
 CREATE TABLE nba_runs (

@@ -151,3 +151,20 @@ def test_holdout_customers_get_no_action(settings: Settings, store: Store) -> No
             record_action(store, everyone, customer, "survey_invitation", actor="t")
     for customer in free:
         assert next_best_actions(store, everyone, customer)["actions"]
+
+
+def test_stored_row_reads_back_like_a_live_one(world: Settings, store: Store) -> None:
+    from esperia.nba.service import _live, lookup
+
+    score_customers(store, world)
+    for customer in ("C-PROMO", "C-ANGRY", "C-NEW", "C-EVENT", "C-NOPROFILE"):
+        stored = lookup(store, world, customer)
+        live = _live(store, world, customer)
+        assert stored["scored"] is True and live["scored"] is False
+        for key, value in live.items():
+            if key in ("scored", "as_of"):
+                continue
+            if isinstance(value, float):
+                assert stored[key] == pytest.approx(value), key
+            else:
+                assert stored[key] == (value or "" if key == "ranked" else value), key
