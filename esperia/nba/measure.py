@@ -174,17 +174,15 @@ def record_action(
     """
     action = load_catalogue(settings).get(action_id)
     when = _aware(given_at) if given_at else datetime.now(UTC)
-    if in_holdout(customer_id, settings):
-        raise Conflict(
-            f"customer {customer_id!r} is in the holdout: no action, so the uplift "
-            "can be measured"
-        )
     with store.write_lock, store.connect() as conn:
-        if (
-            conn.scalar("SELECT 1 FROM customers WHERE customer_id = ?", (customer_id,))
-            is None
-        ):
+        known = "SELECT 1 FROM customers WHERE customer_id = ?"
+        if conn.scalar(known, (customer_id,)) is None:
             raise NotFound(f"no customer {customer_id!r}")
+        if in_holdout(customer_id, settings):
+            raise Conflict(
+                f"customer {customer_id!r} is in the holdout: no action, so the "
+                "uplift can be measured"
+            )
         _contact_check(
             conn, settings, customer_id, action_id, action.cooldown_days, when
         )
@@ -207,6 +205,13 @@ def record_action(
 def assign_actions(store: Store, settings: Settings, *, actor: str) -> dict[str, Any]:
     """Give every scored customer their best action at the scoring clock: a
     campaign. Holdout customers are recorded as controls; nothing is sent."""
+    catalogue = load_catalogue(settings)
+    channel = (
+        "CASE top_action "
+        + " ".join("WHEN ? THEN ?" for _ in catalogue.actions)
+        + " END"
+    )
+    channel_params = [v for a in catalogue.actions for v in (a.action_id, a.channel)]
     with store.write_lock, store.connect() as conn:
         run = conn.fetchone(
             "SELECT run_id, as_of FROM nba_runs ORDER BY run_id DESC LIMIT 1"
@@ -232,9 +237,9 @@ def assign_actions(store: Store, settings: Settings, *, actor: str) -> dict[str,
                 "INSERT INTO nba_given (given_id, customer_id, action_id, given_at, "
                 "channel, holdout, source, actor, expected_value) "
                 "SELECT ? + row_number() OVER (ORDER BY customer_id), customer_id, "
-                "top_action, ?, NULL, holdout, 'campaign', ?, top_value "
+                f"top_action, ?, {channel}, holdout, 'campaign', ?, top_value "
                 "FROM _nba_assign",
-                (start, as_of, actor),
+                (start, as_of, *channel_params, actor),
             )
             counts = conn.fetchone(
                 "SELECT count(*), sum(CASE WHEN holdout THEN 1 ELSE 0 END) "

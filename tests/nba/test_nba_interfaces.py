@@ -63,6 +63,9 @@ def test_api_context_and_next_best_action(settings: Settings, store: Store) -> N
         unknown = client.post("/api/v1/customers/C-ANGRY/actions", headers=ingest,
                               json={"action_id": "teleport"})  # fmt: skip
         assert "unknown action" in _error(unknown, 400)["message"]
+        nobody = client.post("/api/v1/customers/C-NOBODY/actions", headers=ingest,
+                             json={"action_id": "apology_gesture"})  # fmt: skip
+        assert "C-NOBODY" in _error(nobody, 404)["message"]
         _error(client.post("/api/v1/customers/C-ANGRY/actions", headers=read,
                            json={"action_id": "apology_gesture"}), 403)  # fmt: skip
         catalogue = client.get("/api/v1/nba/actions", headers=read).json()

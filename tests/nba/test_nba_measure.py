@@ -47,6 +47,8 @@ def test_uplift_recovers_a_planted_effect(settings: Settings, store: Store) -> N
             (action,),
         )]  # fmt: skip
         ids = conn.fetchall("SELECT count(*), count(DISTINCT given_id) FROM nba_given")
+        no_channel = conn.scalar("SELECT count(*) FROM nba_given WHERE channel IS NULL")
+    assert no_channel == 0
     assert ids[0][0] == ids[0][1] == given["treated"] + given["holdout"]
     before = {a["action_id"]: a for a in measure_uplift(store, tuned)["actions"]}
     # Plant the effect: every treated customer answers and buys within a week.
