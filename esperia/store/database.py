@@ -175,6 +175,13 @@ def configure_duckdb(con: duckdb.DuckDBPyConnection, settings: Settings) -> None
         con.execute(f"SET threads = {int(settings.duckdb_threads)}")
 
 
+def _configure_cursor(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """A cursor of a configured database needs only its session's time zone:
+    the other settings are global and set once when the database opens (this
+    saves three statements on every request's connection)."""
+    con.execute(f"SET TimeZone = '{_quote(settings.timezone)}'")
+
+
 class DuckDBStore(Store):
     """The embedded default: one file in the workspace, opened once per process."""
 
@@ -205,7 +212,7 @@ class DuckDBStore(Store):
     def connect(self) -> Iterator[DuckDBConnection]:
         with self._lock:
             cursor = self._con.cursor()
-        configure_duckdb(cursor, self.settings)
+        _configure_cursor(cursor, self.settings)
         try:
             yield DuckDBConnection(cursor)
         finally:
@@ -225,7 +232,7 @@ class DuckDBStore(Store):
             with self._lock:
                 cursor = self._con.cursor()
                 self._pooled.append(cursor)
-            configure_duckdb(cursor, self.settings)
+            _configure_cursor(cursor, self.settings)
             local.cursor = cursor
         local.busy = True
         try:
