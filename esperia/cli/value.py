@@ -214,18 +214,18 @@ def clv_evaluate(
         summary = _file_summary(
             transactions, customer, date, value, date_format, cal, unit
         )
+        data = evaluate_summary(summary).to_dict()
     else:
-        from esperia.value.service import holdout_calibration_end, workspace_summary
+        from esperia.value.service import evaluate_workspace
 
         store = open_workspace(settings)
         try:
-            cal = cal or holdout_calibration_end(store, holdout_days)
-            summary = workspace_summary(
-                store, settings, calibration_end=cal, time_unit=unit
-            )
+            data = evaluate_workspace(
+                store, settings, holdout_days=holdout_days, calibration_end=cal,
+                time_unit=unit,
+            )  # fmt: skip
         finally:
             store.close()
-    data = evaluate_summary(summary).to_dict()
     if as_json:
         print_json(data)
         return

@@ -186,10 +186,15 @@ def _enrich(store: Store, settings: Settings, step: Progress) -> None:
 
 
 def _value_step(store: Any, settings: Any) -> None:
-    """CLV per customer and the value at risk, so the Value page has figures."""
-    from esperia.value.service import predict_workspace, value_at_risk_report
+    """CLV per customer, its holdout check and the value at risk, for the page."""
+    from esperia.value.service import (
+        evaluate_workspace,
+        predict_workspace,
+        value_at_risk_report,
+    )
 
     predict_workspace(store, settings)
+    evaluate_workspace(store, settings)
     value_at_risk_report(store, settings)
 
 

@@ -15,9 +15,11 @@ from esperia.value.profitability import profitability_report
 from esperia.value.retention import churn_status, retention_report
 from esperia.value.service import (
     customer_values,
+    evaluate_workspace,
     latest_fit,
     predict_workspace,
     saved_at_risk,
+    saved_evaluation,
     value_at_risk_report,
 )
 from esperia.value.wallet import WalletBy, import_category_spend, share_of_wallet
@@ -60,6 +62,23 @@ def clv_summary(
 ) -> dict[str, Any]:
     """Stored predictions summarised; touchpoint groups overlap."""
     return clv_by_group(store, by)
+
+
+@router.get(
+    "/clv/evaluation",
+    summary="Calibration/holdout check of the CLV model",
+    responses=_ERRORS,
+)
+def clv_evaluation(
+    _: ReadAccess,
+    store: StoreDep,
+    settings: SettingsDep,
+    refresh: bool = False,
+    holdout_days: Annotated[int, Query(ge=7, le=3650)] = 180,
+) -> dict[str, Any]:
+    """Predicted vs actual holdout purchases by calibration repeat purchases."""
+    saved = None if refresh else saved_evaluation(store)
+    return saved or evaluate_workspace(store, settings, holdout_days=holdout_days)
 
 
 @router.get("/customers", summary="Customers by value", responses=_ERRORS)
