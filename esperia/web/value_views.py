@@ -119,7 +119,8 @@ def _market_chart(report: dict[str, Any], t: Any, lang: str) -> Any:
         data,
         {"xaxis": {"type": "date"},
          "yaxis": {"title": {"text": t("value.share_axis")}, "rangemode": "tozero"},
-         "yaxis2": {"title": {"text": "NPS"}, "overlaying": "y", "side": "right"},
+         "yaxis2": {"title": {"text": "NPS"}, "overlaying": "y", "side": "right",
+                    "tickmode": "auto", "showgrid": False},
          "legend": {"orientation": "h", "y": 1.15}, "margin": {"r": 56}},
         caption=t("value.market_caption"), lang=lang,
     )  # fmt: skip
