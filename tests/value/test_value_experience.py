@@ -126,3 +126,20 @@ def test_churn_by_probability_alive(
     assert (
         churn_status(store, strict)["churned"] > churn_status(store, loose)["churned"]
     )
+
+
+def test_hazard_model_same_on_both_engines(
+    store: Store, settings: Settings, duckdb_store: Store, duckdb_settings: Settings,
+    load_demo: Loader,
+) -> None:  # fmt: skip
+    """The customer-weeks SQL gives the same panel, so the same fit, everywhere."""
+    kinds = ("customers", "touchpoints", "interactions", "orders", "feedback")
+    load_demo(store, settings, kinds)
+    load_demo(duckdb_store, duckdb_settings, kinds)
+    here = fit_experience_model(store, settings)
+    reference = fit_experience_model(duckdb_store, duckdb_settings)
+    assert here.customer_weeks == reference.customer_weeks > 10_000
+    assert here.churned == reference.churned > 50
+    assert here.covariates == reference.covariates
+    assert here.fit.coef == pytest.approx(reference.fit.coef, rel=1e-6, abs=1e-9)
+    assert here.hazard_ratio("late_delivery") > 1.0
