@@ -35,15 +35,14 @@ class ParetoNBDParams:
 def _log_a0(
     p: ParetoNBDParams, x: np.ndarray, tx: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
-    """log A0 of Fader & Hardie (2005), eq. (22), on the branch with |z| < 1."""
+    """log A0 of Fader & Hardie (2005), on the branch that keeps |z| < 1."""
     r, alpha, s, beta = p.r, p.alpha, p.s, p.beta
     rsx = r + s + x
+    b2: float | np.ndarray
     if alpha >= beta:
-        big, b2 = alpha, s + 1.0
-        small = alpha - beta
+        big, b2, small = alpha, s + 1.0, alpha - beta
     else:
-        big, b2 = beta, r + x
-        small = beta - alpha
+        big, b2, small = beta, r + x, beta - alpha
     f_tx = hyp2f1(rsx, b2, rsx + 1.0, small / (big + tx))
     f_t = hyp2f1(rsx, b2, rsx + 1.0, small / (big + t))
     log_first = np.log(f_tx) - rsx * np.log(big + tx)
@@ -139,7 +138,9 @@ class ParetoNBD:
         if abs(p.s - 1.0) < 1e-9:
             life = (p.beta + t) * np.log((p.beta + t + horizon) / (p.beta + t))
         else:
-            life = (p.beta + t) / (p.s - 1.0) * (
-                1.0 - ((p.beta + t) / (p.beta + t + horizon)) ** (p.s - 1.0)
+            life = (
+                (p.beta + t)
+                / (p.s - 1.0)
+                * (1.0 - ((p.beta + t) / (p.beta + t + horizon)) ** (p.s - 1.0))
             )
         return rate * life * alive
