@@ -17,5 +17,6 @@ from esperia.cli import (  # noqa: F401
     text_enrich,
     users,
     value,
+    value_realization,
     workspace,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -214,18 +214,18 @@ def clv_evaluate(
         summary = _file_summary(
             transactions, customer, date, value, date_format, cal, unit
         )
+        data = evaluate_summary(summary).to_dict()
     else:
-        from esperia.value.service import holdout_calibration_end, workspace_summary
+        from esperia.value.service import evaluate_workspace
 
         store = open_workspace(settings)
         try:
-            cal = cal or holdout_calibration_end(store, holdout_days)
-            summary = workspace_summary(
-                store, settings, calibration_end=cal, time_unit=unit
-            )
+            data = evaluate_workspace(
+                store, settings, holdout_days=holdout_days, calibration_end=cal,
+                time_unit=unit,
+            )  # fmt: skip
         finally:
             store.close()
-    data = evaluate_summary(summary).to_dict()
     if as_json:
         print_json(data)
         return
@@ -241,6 +241,36 @@ def clv_evaluate(
              f"{g['predicted']:.3f}"]
         )  # fmt: skip
     print_columns(rows)
+
+
+@clv_app.command("summary")
+def clv_summary(
+    by: Annotated[
+        str, typer.Option(help="segment, persona or touchpoint.")
+    ] = "segment",
+    as_json: JsonOpt = False,
+) -> None:
+    """Stored CLV per segment, persona or touchpoint (after `clv predict`)."""
+    from esperia.value.groups import GroupBy, clv_by_group
+
+    store = open_workspace(state().settings())
+    try:
+        data = clv_by_group(store, cast(GroupBy, by))
+    finally:
+        store.close()
+    if as_json:
+        print_json(data)
+        return
+    rows = [[by, "customers", "CLV total", "CLV mean", "P(alive)", "value at risk"]]
+    for g in [*data["groups"], {**data["total"], "name": "total"}]:
+        rows.append(
+            [str(g["name"] or "-"), f"{g['customers']:,}", f"{g['clv_total']:,.2f}",
+             f"{g['clv_mean']:,.2f}", f"{g['p_alive_mean']:.2f}",
+             f"{g['value_at_risk']:,.2f}"]
+        )  # fmt: skip
+    print_columns(rows)
+    if data["overlapping"]:
+        typer.echo("a customer counts at every touchpoint they used: rows overlap")
 
 
 @app.command("retention")

@@ -188,11 +188,40 @@ def _enrich(store: Store, settings: Settings, step: Progress) -> None:
 
 
 def _value_step(store: Any, settings: Any) -> None:
-    """CLV per customer and the value at risk, so the Value page has figures."""
-    from esperia.value.service import predict_workspace, value_at_risk_report
+    """CLV per customer, its holdout check and the value at risk, for the page."""
+    from esperia.value.service import (
+        evaluate_workspace,
+        predict_workspace,
+        value_at_risk_report,
+    )
 
     predict_workspace(store, settings)
+    evaluate_workspace(store, settings)
     value_at_risk_report(store, settings)
+    _demo_market_share(store)
+
+
+def _demo_market_share(store: Store) -> None:
+    """Illustrative market share figures (a user would bring real ones)."""
+    from esperia.value.market import add_market_share
+
+    with store.connect() as conn:
+        row = conn.fetchone("SELECT min(ordered_at), max(ordered_at) FROM orders")
+    if row is None or row[0] is None:
+        return
+    year, quarter = row[0].year, (row[0].month - 1) // 3
+    last = row[1].year * 4 + (row[1].month - 1) // 3
+    step = 0
+    while year * 4 + quarter <= last:
+        add_market_share(
+            store, market="libri", period=f"{year}-Q{quarter + 1}",
+            share=round(0.030 + 0.0008 * step, 4),
+            source="illustrative figure (demo)",
+        )  # fmt: skip
+        step += 1
+        quarter += 1
+        if quarter == 4:
+            year, quarter = year + 1, 0
 
 
 def _journey_step(store: Store, settings: Settings) -> None:

@@ -497,6 +497,36 @@ _VALUE_PG_INDEXES = """
 CREATE INDEX customer_value_customer ON customer_value (customer_id)
 """
 
+# Value realization (esperia.value.wallet, esperia.value.market): figures the
+# user brings from outside: what customers (or whole segments) spend in a
+# category across all sellers, and the company's market share per period.
+_REALIZATION = """
+CREATE TABLE category_spend (
+    customer_id TEXT,
+    segment TEXT,
+    category TEXT NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    total_spend DOUBLE PRECISION NOT NULL,
+    source TEXT,
+    recorded_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE market_share (
+    market TEXT NOT NULL,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    share DOUBLE PRECISION NOT NULL,
+    source TEXT,
+    recorded_at TIMESTAMPTZ NOT NULL
+)
+"""
+
+_REALIZATION_PG_INDEXES = """
+CREATE INDEX category_spend_customer ON category_spend (customer_id, category);
+CREATE INDEX category_spend_segment ON category_spend (segment, category)
+"""
+
 # Journeys (esperia.journey): interactions in journey order, rebuilt from the
 # interactions when they change. Stored sorted by position so DuckDB can pair
 # each event with the next one without sorting ten million rows per question.
@@ -740,6 +770,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "personas, versions, members", _PERSONAS, _PERSONAS_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
     Migration(13, "next best action", _NBA, _NBA_PG_INDEXES),
+    Migration(
+        14,
+        "value realization: category spend, market share",
+        _REALIZATION,
+        _REALIZATION_PG_INDEXES,
+    ),
 )
 
 _PLACEHOLDERS = {

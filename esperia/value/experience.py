@@ -1,12 +1,14 @@
 """Experience to money: what a bad (or good) experience does to churn, in euros.
 
 The engine builds customer-weeks: for each customer, every week from their
-first to their last activity, with the running count of each experience so
-far, whether they were still in their first three months, and whether that
-week was their last before leaving (no activity for ``churn_inactivity_days``
-before the data ends). Identical rows are grouped in the engine, and a
-discrete-time proportional hazard model (:mod:`esperia.value.hazard`) gives
-each experience's hazard ratio with its confidence interval.
+first activity until they left (their last activity, when nothing followed for
+``churn_inactivity_days`` before the data ends) or, for those who stayed, until
+``churn_inactivity_days`` before the data ends (the last moment leaving can be
+seen), with the running count of each experience so far, the tenure band
+(weeks since the first contact) and controls for who the customer is.
+Identical rows are grouped in the engine, and a discrete-time proportional
+hazard model (:mod:`esperia.value.hazard`) gives each experience's hazard ratio
+with its confidence interval.
 
 Money: with a monthly hazard h, a monthly discount d and hazard ratio HR, a
 customer's remaining value scales as 1 / (h + d); one more incident moves it to
@@ -85,13 +87,45 @@ NEGATIVE_SQL = (
     "nps <= 6 OR csat <= 2 OR rating <= 2 OR feedback_id IN "
     "(SELECT feedback_id FROM feedback_text WHERE polarity = 'negative')"
 )
-ONBOARDING = "first_three_months"
-#: A control for who the customer is: the share of their contacts that are
-#: digital (to one decimal). Customers who live online and in the shops differ
-#: in how often they leave, and in how many deliveries and events they meet.
-DIGITAL = "digital_share"
-#: Controls: they stand in for who the customer is, not for an experience.
-CONTROLS = (ONBOARDING, DIGITAL, "under_30", "over_60")
+#: Tenure bands (weeks since the customer's first contact, ``first_seen_at``):
+#: the baseline hazard is piecewise constant on the tenure scale, the first 13
+#: weeks being the reference. New relationships are fragile, and a baseline
+#: that cannot move with tenure credits that to whatever new customers meet.
+TENURE_BANDS: tuple[tuple[str, int], ...] = (
+    ("tenure_13_26w", 13),
+    ("tenure_26_52w", 26),
+    ("tenure_52_104w", 52),
+    ("tenure_104w_plus", 104),
+)
+#: Channel preference stands in for who the customer is (the demo's personas
+#: differ in base churn by 2.5x and in how many deliveries and events they
+#: meet): the share of their contacts in shops, online (web and app) and by
+#: e-mail, to one decimal. Deliveries and events are left out on purpose:
+#: they are the experiences being measured, not who the customer is.
+CHANNEL_SHARES: tuple[tuple[str, str], ...] = (
+    ("shop_share", "t.channel = 'store'"),
+    ("online_share", "t.channel IN ('web', 'app')"),
+    ("email_share", "t.channel = 'email'"),
+)
+#: Controls: they stand in for tenure and for who the customer is, not for an
+#: experience.
+CONTROLS = (
+    *(name for name, _ in TENURE_BANDS),
+    *(name for name, _ in CHANNEL_SHARES),
+    "under_30",
+    "over_60",
+)
+CONTROL_LABELS = {
+    "tenure_13_26w": "tenure 13-26 weeks, vs the first 13 (baseline)",
+    "tenure_26_52w": "tenure 26-52 weeks (baseline)",
+    "tenure_52_104w": "tenure 1-2 years (baseline)",
+    "tenure_104w_plus": "tenure over 2 years (baseline)",
+    "shop_share": "share of contacts in shops, 0 to 1 (control)",
+    "online_share": "share of contacts on web and app, 0 to 1 (control)",
+    "email_share": "share of contacts by e-mail, 0 to 1 (control)",
+    "under_30": "under 30 (control)",
+    "over_60": "over 60 (control)",
+}
 
 
 def week_index(column: str) -> str:
@@ -102,10 +136,16 @@ def week_index(column: str) -> str:
 #: Periods are weeks: with months, an incident late in a month would raise the
 #: hazard for the whole month, which dilutes its estimated effect.
 PERIOD = week_index
-ONBOARDING_PERIODS = 13
 
 
 def _panel_sql(days: int) -> str:
+    """Customer-weeks at risk, grouped by covariates into (trials, events).
+
+    A customer is at risk from their first activity (delayed entry: earlier
+    weeks are not observed) to their last activity when they left, and
+    otherwise to ``days`` before the data ends: only up to then can leaving be
+    seen, so later weeks would add exposure in which no one can churn.
+    """
     inter = EXPERIENCES
     flags = ",\n".join(
         f"sum(CASE WHEN {e.condition} THEN 1 ELSE 0 END) AS {e.name}" for e in inter
@@ -118,6 +158,18 @@ def _panel_sql(days: int) -> str:
     out = ", ".join(
         f"CASE WHEN {n} > 0 THEN 1 ELSE 0 END AS {n}" if n in ever else n for n in names
     )
+    shares = ",\n".join(
+        f"round(avg(CASE WHEN {cond} THEN 1.0 ELSE 0.0 END), 1) AS {name}"
+        for name, cond in CHANNEL_SHARES
+    )
+    share_cols = [name for name, _ in CHANNEL_SHARES]
+    cust_shares = ", ".join(f"coalesce(x.{n}, 0) AS {n}" for n in share_cols)
+    panel_shares = ", ".join(f"c.{n}" for n in share_cols)
+    tenure = ",\n".join(
+        f"CASE WHEN p.m - p.since_m >= {weeks} THEN 1 ELSE 0 END AS {name}"
+        for name, weeks in TENURE_BANDS
+    )
+    controls = ", ".join(CONTROLS)
     negative = NEGATIVE_SQL
     return f"""
 WITH act AS (
@@ -130,14 +182,12 @@ span AS (
 ),
 ref AS (SELECT max(last_at) AS data_end FROM span),
 mix AS (
-    SELECT i.customer_id,
-           round(avg(CASE WHEN t.medium = 'digital' THEN 1.0 ELSE 0.0 END), 1)
-               AS digital_share
+    SELECT i.customer_id, {shares}
     FROM interactions i JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id
     GROUP BY 1
 ),
 cust AS (
-    SELECT s.customer_id, coalesce(x.digital_share, 0) AS digital_share,
+    SELECT s.customer_id, {cust_shares},
            CASE WHEN c.birth_year IS NOT NULL
                 AND c.birth_year >= CAST(EXTRACT(YEAR FROM r.data_end) AS INTEGER) - 30
                 THEN 1 ELSE 0 END AS under_30,
@@ -146,6 +196,7 @@ cust AS (
                 THEN 1 ELSE 0 END AS over_60,
            {PERIOD("s.first_at")} AS first_m,
            {PERIOD("s.last_at")} AS last_m,
+           {PERIOD(f"r.data_end - INTERVAL '{days} days'")} AS end_m,
            {PERIOD("coalesce(c.first_seen_at, s.first_at)")} AS since_m,
            CASE WHEN s.last_at < r.data_end - INTERVAL '{days} days'
                 THEN 1 ELSE 0 END AS churned
@@ -164,22 +215,20 @@ ex AS (
 ),
 exm AS (SELECT customer_id, m, {sums} FROM ex GROUP BY 1, 2),
 panel AS (
-    SELECT c.customer_id, mo.m, c.since_m, c.digital_share, c.under_30, c.over_60,
+    SELECT c.customer_id, mo.m, c.since_m, {panel_shares}, c.under_30, c.over_60,
            CASE WHEN c.churned = 1 AND mo.m = c.last_m THEN 1 ELSE 0 END AS y
-    FROM cust c JOIN _months mo ON mo.m BETWEEN c.first_m AND c.last_m
+    FROM cust c JOIN _months mo ON mo.m >= c.first_m
+     AND mo.m <= CASE WHEN c.churned = 1 THEN c.last_m ELSE c.end_m END
 ),
 cum AS (
-    SELECT p.y,
-           CASE WHEN p.m - p.since_m < {ONBOARDING_PERIODS} THEN 1 ELSE 0 END
-               AS {ONBOARDING},
-           p.digital_share AS {DIGITAL}, p.under_30, p.over_60,
+    SELECT p.y, {tenure},
+           {", ".join(f"p.{n}" for n in share_cols)}, p.under_30, p.over_60,
            {cum}
     FROM panel p LEFT JOIN exm e ON e.customer_id = p.customer_id AND e.m = p.m
     WINDOW w AS (PARTITION BY p.customer_id ORDER BY p.m ROWS UNBOUNDED PRECEDING)
 )
-SELECT {out}, {ONBOARDING}, {DIGITAL}, under_30, over_60,
-       count(*) AS trials, sum(y) AS events
-FROM cum GROUP BY {", ".join(str(i + 1) for i in range(len(names) + 4))}
+SELECT {out}, {controls}, count(*) AS trials, sum(y) AS events
+FROM cum GROUP BY {", ".join(str(i + 1) for i in range(len(names) + len(CONTROLS)))}
 """
 
 
@@ -203,10 +252,7 @@ class ExperienceModel:
 
     def to_dict(self) -> dict[str, Any]:
         labels = {e.name: e.label for e in (*EXPERIENCES, NEGATIVE_FEEDBACK)}
-        labels[ONBOARDING] = "first three months (control)"
-        labels[DIGITAL] = "share of digital contacts, 0 to 1 (control)"
-        labels["under_30"] = "under 30 (control)"
-        labels["over_60"] = "over 60 (control)"
+        labels.update(CONTROL_LABELS)
         effects = []
         for row in self.fit.table():
             name = str(row["covariate"])

@@ -25,11 +25,13 @@ __all__ = [
     "clv_histogram",
     "clv_options",
     "customer_values",
+    "evaluate_workspace",
     "fit_workspace",
     "holdout_calibration_end",
     "latest_fit",
     "predict_workspace",
     "saved_at_risk",
+    "saved_evaluation",
     "value_at_risk_report",
 ]
 
@@ -268,23 +270,56 @@ def value_at_risk_report(
     for effect in data["effects"]:
         effect["loss_per_incident"] = effect["loss_fraction"] * mean_clv
     report = {"model": data, "at_risk": at_risk}
-    with store.write_lock, store.connect() as conn, conn.transaction():
-        conn.execute("DELETE FROM value_reports WHERE name = 'at_risk'")
-        conn.execute(
-            "INSERT INTO value_reports VALUES ('at_risk', current_timestamp, ?)",
-            (json.dumps(report, default=str),),
-        )
+    _save_report(store, "at_risk", report)
     return report
 
 
-def saved_at_risk(store: Store) -> dict[str, Any] | None:
-    """The last value-at-risk report, or None before the first."""
+def _save_report(store: Store, name: str, report: dict[str, Any]) -> None:
+    with store.write_lock, store.connect() as conn, conn.transaction():
+        conn.execute("DELETE FROM value_reports WHERE name = ?", (name,))
+        conn.execute(
+            "INSERT INTO value_reports VALUES (?, current_timestamp, ?)",
+            (name, json.dumps(report, default=str)),
+        )
+
+
+def _saved_report(store: Store, name: str) -> dict[str, Any] | None:
     with store.connect() as conn:
-        body = conn.scalar("SELECT body FROM value_reports WHERE name = 'at_risk'")
+        body = conn.scalar("SELECT body FROM value_reports WHERE name = ?", (name,))
     if body is None:
         return None
     data: dict[str, Any] = json.loads(body) if isinstance(body, str) else body
     return data
+
+
+def saved_at_risk(store: Store) -> dict[str, Any] | None:
+    """The last value-at-risk report, or None before the first."""
+    return _saved_report(store, "at_risk")
+
+
+def evaluate_workspace(
+    store: Store,
+    settings: Settings,
+    *,
+    holdout_days: int = 180,
+    calibration_end: dt.date | None = None,
+    time_unit: str | None = None,
+) -> dict[str, Any]:
+    """Calibration/holdout check on the orders; saved for the Value page."""
+    from esperia.value.evaluate import evaluate_summary
+
+    cal = calibration_end or holdout_calibration_end(store, holdout_days)
+    summary = workspace_summary(
+        store, settings, calibration_end=cal, time_unit=time_unit
+    )
+    report = evaluate_summary(summary).to_dict()
+    _save_report(store, "clv_evaluation", report)
+    return report
+
+
+def saved_evaluation(store: Store) -> dict[str, Any] | None:
+    """The last calibration/holdout check, or None before the first."""
+    return _saved_report(store, "clv_evaluation")
 
 
 def clv_histogram(store: Store, bins: int = 30) -> dict[str, Any]:

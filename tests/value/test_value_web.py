@@ -10,7 +10,13 @@ import pytest
 
 from esperia.config import Settings
 from esperia.store import Store
-from esperia.value.service import predict_workspace, value_at_risk_report
+from esperia.value.market import add_market_share
+from esperia.value.service import (
+    evaluate_workspace,
+    predict_workspace,
+    value_at_risk_report,
+)
+from esperia.value.wallet import import_category_spend
 
 Loader = Callable[[Store, Settings, tuple[str, ...]], None]
 KINDS = ("customers", "touchpoints", "interactions", "orders", "feedback")
@@ -22,7 +28,17 @@ def valued(
 ) -> None:
     load_demo(workspace_store, workspace_settings, KINDS)
     predict_workspace(workspace_store, workspace_settings)
+    evaluate_workspace(workspace_store, workspace_settings)
     value_at_risk_report(workspace_store, workspace_settings)
+    for period, share in (("2024-Q3", 0.030), ("2024-Q4", 0.032), ("2025-Q1", 0.031)):
+        add_market_share(
+            workspace_store, market="libri", period=period, share=share, source="AIE"
+        )
+    import_category_spend(
+        workspace_store,
+        [{"segment": "privato", "category": "narrativa", "period_start": "2025-01-01",
+          "period_end": "2025-06-30", "total_spend": 250000}],
+    )  # fmt: skip
 
 
 @pytest.mark.browser
@@ -48,11 +64,30 @@ def test_value_page_draws_every_chart(
         "#at-risk-customers",
         "#value-at-risk",
         "#profitability",
+        "#calibration",
+        "#clv-groups",
+        "#market-share",
+        "#wallet",
     ):
         assert page.locator(section).is_visible()
-    # plotly draws an SVG per chart: histogram, heatmap, value at risk.
+    # plotly draws an SVG per chart: histogram, holdout check, heatmap, value at
+    # risk, market share with NPS.
     page.wait_for_selector("#value-at-risk .plot-area svg.main-svg")
-    assert page.locator(".plot-area svg.main-svg").count() >= 3
+    page.wait_for_selector("#market-share .plot-area svg.main-svg")
+    page.wait_for_selector("#calibration .plot-area svg.main-svg")
+    assert page.locator(".plot-area svg.main-svg").count() >= 5
+    # Holdout check: one bar pair per frequency group (0 … 7+), both traces.
+    assert page.locator("#calibration .plot-area g.trace.bars").count() == 2
+    assert page.locator("#calibration tbody tr").count() >= 5
+    # Market share (3 points) and NPS (3 points) on one chart.
+    assert page.locator("#market-share .plot-area g.trace.scatter").count() == 2
+    assert "AIE" in page.locator("#market-share").inner_text()
+    wallet = page.locator("#wallet").inner_text()
+    assert "narrativa" in wallet and "250" in wallet
+    groups = page.locator("#clv-groups")
+    assert groups.locator("table[data-group='segment'] tbody tr").count() == 2
+    assert groups.locator("table[data-group='touchpoint'] tbody tr").count() >= 10
+    assert "personas build" in groups.inner_text()  # no personas in this one
     rows = page.locator("#at-risk-customers tbody tr")
     assert rows.count() == 15
     # Late courier deliveries are the demo's planted churn driver.
@@ -98,6 +133,38 @@ def test_value_api(live_server: str, workspace, valued, workspace_store) -> None
     # Writing needs the admin scope.
     denied = httpx.post(f"{live_server}/api/v1/value/clv/predict", headers=headers)
     assert denied.status_code == 403
+    summary = httpx.get(
+        f"{live_server}/api/v1/value/clv/summary", params={"by": "segment"},
+        headers=headers,
+    ).json()  # fmt: skip
+    assert sum(g["customers"] for g in summary["groups"]) == fit["customers"]
+    evaluation = httpx.get(
+        f"{live_server}/api/v1/value/clv/evaluation", headers=headers
+    ).json()
+    assert evaluation["groups"][0]["frequency"] == "0"
+    market = httpx.get(f"{live_server}/api/v1/value/market-share", headers=headers)
+    assert [r["share"] for r in market.json()["rows"]] == [0.030, 0.032, 0.031]
+    wallet = httpx.get(f"{live_server}/api/v1/value/wallet", headers=headers).json()
+    assert wallet["total"]["total_spend"] == 250000
+    rows = [{"market": "libri", "period": "2025-Q2", "share": 0.033}]
+    denied = httpx.post(
+        f"{live_server}/api/v1/value/market-share", json=rows, headers=headers
+    )
+    assert denied.status_code == 403
+    _admin, admin_token = create_key(workspace_store, "value-admin", ["admin"])
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    added = httpx.post(
+        f"{live_server}/api/v1/value/market-share", json=rows, headers=admin
+    )
+    assert added.status_code == 200 and added.json()["rows"] == 4
+    bad = httpx.post(
+        f"{live_server}/api/v1/value/wallet",
+        json=[{"segment": "privato", "category": "x", "period_start": "2025-01-01",
+               "period_end": "2025-06-30", "total_spend": -1}],
+        headers=admin,
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "total_spend" in bad.json()["error"]["message"]
 
 
 def _login(page, live_server: str, workspace) -> None:

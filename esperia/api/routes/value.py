@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
 from esperia.api.deps import AdminAccess, ReadAccess, SettingsDep, StoreDep
 from esperia.api.schemas import ErrorResponse
 from esperia.errors import NotFound
+from esperia.value.groups import GroupBy, clv_by_group
+from esperia.value.market import import_market_share, market_share_report
 from esperia.value.profitability import profitability_report
 from esperia.value.retention import churn_status, retention_report
 from esperia.value.service import (
     customer_values,
+    evaluate_workspace,
     latest_fit,
     predict_workspace,
     saved_at_risk,
+    saved_evaluation,
     value_at_risk_report,
 )
+from esperia.value.wallet import WalletBy, import_category_spend, share_of_wallet
 
 __all__ = ["router"]
 
@@ -45,6 +50,35 @@ def clv_predict(
 ) -> dict[str, Any]:
     """Fit on the orders, store each customer's prediction, return the summary."""
     return predict_workspace(store, settings, horizon_months=horizon_months).to_dict()
+
+
+@router.get(
+    "/clv/summary",
+    summary="CLV per segment, persona or touchpoint",
+    responses=_ERRORS,
+)
+def clv_summary(
+    _: ReadAccess, store: StoreDep, by: GroupBy = "segment"
+) -> dict[str, Any]:
+    """Stored predictions summarised; touchpoint groups overlap."""
+    return clv_by_group(store, by)
+
+
+@router.get(
+    "/clv/evaluation",
+    summary="Calibration/holdout check of the CLV model",
+    responses=_ERRORS,
+)
+def clv_evaluation(
+    _: ReadAccess,
+    store: StoreDep,
+    settings: SettingsDep,
+    refresh: bool = False,
+    holdout_days: Annotated[int, Query(ge=7, le=3650)] = 180,
+) -> dict[str, Any]:
+    """Predicted vs actual holdout purchases by calibration repeat purchases."""
+    saved = None if refresh else saved_evaluation(store)
+    return saved or evaluate_workspace(store, settings, holdout_days=holdout_days)
 
 
 @router.get("/customers", summary="Customers by value", responses=_ERRORS)
@@ -103,3 +137,45 @@ def profitability(
 ) -> dict[str, Any]:
     """Profit is given only with ``cost_per_hour`` (the price of service time)."""
     return profitability_report(store, settings, cost_per_hour=cost_per_hour)
+
+
+@router.get(
+    "/wallet", summary="Share of wallet from the category spend", responses=_ERRORS
+)
+def wallet(
+    _: ReadAccess,
+    store: StoreDep,
+    by: WalletBy = "segment",
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+) -> dict[str, Any]:
+    """Our orders per category / the total category spend the user provided."""
+    return share_of_wallet(store, by=by, limit=limit)
+
+
+@router.post("/wallet", summary="Add category spend figures", responses=_ERRORS)
+def wallet_import(
+    _: AdminAccess,
+    store: StoreDep,
+    rows: Annotated[list[dict[str, Any]], Body()],
+    replace: bool = False,
+) -> dict[str, Any]:
+    """Rows with customer_id or segment, category, period_start, period_end
+    (YYYY-MM-DD), total_spend and an optional source; all are checked first."""
+    return import_category_spend(store, rows, replace=replace)
+
+
+@router.get(
+    "/market-share", summary="Market share over time with NPS", responses=_ERRORS
+)
+def market_share(_: ReadAccess, store: StoreDep) -> dict[str, Any]:
+    return market_share_report(store)
+
+
+@router.post("/market-share", summary="Add market share figures", responses=_ERRORS)
+def market_share_import(
+    _: AdminAccess, store: StoreDep, rows: Annotated[list[dict[str, Any]], Body()]
+) -> dict[str, Any]:
+    """Rows with market, share (0-1) and period (2025, 2025-Q2, 2025-03) or
+    period_start and period_end; a figure for the same market and period
+    replaces the one before."""
+    return import_market_share(store, rows)
