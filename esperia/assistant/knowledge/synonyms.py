@@ -65,8 +65,6 @@ _IT: dict[str, str] = {
     "scaffale": "disponibile",
     "spuntino": "caffè",
     "pagare spedizione": "costo spedizione",
-    "pacco": "spedizione",
-    "corriere": "spedizione consegna",
     "postino": "consegna",
     "ritardo": "tempi consegna",
     "rotto": "danneggiato",
