@@ -107,9 +107,23 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalise(text))
 
 
+# An Italian infinitive with pronouns attached ("ordinarmelo", "farmi", "darlo"):
+# the stem in group 1, the infinitive is the stem plus "e".
+_CLITICS = re.compile(
+    r"^(\w{1,}?[aei]r)(?:me|te|ce|ve|se|glie)?(?:lo|la|li|le|ne|mi|ti|ci|vi|si|gli)$"
+)
+
+
 @lru_cache(maxsize=200_000)
 def _lemma(word: str, language: str) -> str:
-    return str(simplemma.lemmatize(word, lang=language))
+    lemma = str(simplemma.lemmatize(word, lang=language))
+    if language == "it" and lemma == word:
+        # simplemma knows single pronouns on common verbs but not pairs
+        # ("mandarmelo") nor short verbs ("farmi"): strip them and retry.
+        attached = _CLITICS.match(word)
+        if attached:
+            return str(simplemma.lemmatize(attached.group(1) + "e", lang=language))
+    return lemma
 
 
 def lemmas(text: str, language: str) -> list[str]:

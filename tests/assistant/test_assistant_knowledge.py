@@ -58,7 +58,7 @@ def test_demo_knowledge_base_size_and_languages() -> None:
 
 
 @pytest.mark.parametrize(
-    ("split", "floor"), [("dev", 0.9), ("test", 0.84), ("heldout", 0.68)]
+    ("split", "floor"), [("dev", 0.94), ("test", 0.93), ("heldout", 0.86)]
 )
 def test_paraphrased_questions_find_their_entry(split: str, floor: float) -> None:
     base = KnowledgeBase(builtin_entries())
@@ -75,10 +75,10 @@ def test_paraphrased_questions_find_their_entry(split: str, floor: float) -> Non
         in_top3 += row["entry_id"] in ids
         # Answers come in the language of the question.
         assert all(h.entry.language == language for h in hits)
-    # Measured 0.93 (dev), 0.86 (round-2 test), 0.70 (round-3 held-out) first;
-    # see docs/benchmarks.md.
+    # Measured (round 4) 0.98 (dev), 0.96 (round-2 test), 0.89 (round-3
+    # held-out) first; top 3 1.0 on dev and test; see docs/benchmarks.md.
     assert first / len(rows) >= floor
-    assert in_top3 / len(rows) >= (0.85 if split == "heldout" else 0.9)
+    assert in_top3 / len(rows) >= (0.85 if split == "heldout" else 0.97)
 
 
 def test_alternative_questions_from_markdown_and_csv(tmp_path: Path) -> None:
@@ -150,3 +150,34 @@ def test_one_close_alternative_question_wins_over_pooled_words() -> None:
     ]
     base = KnowledgeBase(entries)
     assert base.search("tempi di consegna", "it")[0].entry.entry_id == "a"
+
+
+def test_synonym_phrases_and_attached_pronouns() -> None:
+    from esperia.assistant.knowledge.synonyms import expand
+    from esperia.assistant.language import lemmas
+
+    # A phrase wins over its words: "send back" is a return, not shipping,
+    # even with a word between.
+    sent_back = expand(["send", "book", "back"], "en")
+    assert "return" in sent_back and "ship" not in sent_back
+    assert "ship" in expand(["send", "book"], "en")
+    assert "rimborso" in expand(["soldo", "indietro"], "it")
+    assert expand(["libro"], "fr") == ["libro"]
+    # Italian infinitives with one or two pronouns attached.
+    assert lemmas("ordinarmelo farmi darlo", "it") == ["ordinare", "fare", "dare"]
+    assert lemmas("mille stelle", "it") == ["mille", "stella"]
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "entry_id"),
+    [
+        ("how do I send the book back?", "en", "en-returns"),
+        ("voglio i soldi indietro per il reso", "it", "it-rimborso"),
+        ("potete ordinarmelo se non lo avete?", "it", "it-ordine-speciale"),
+    ],
+)
+def test_everyday_wording_reaches_the_entry(
+    question: str, language: str, entry_id: str
+) -> None:
+    hits = KnowledgeBase(builtin_entries()).search(question, language)
+    assert hits and hits[0].entry.entry_id == entry_id
