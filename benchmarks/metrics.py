@@ -75,6 +75,9 @@ INSERT INTO feedback_modules
        (VALUES ('sense'), ('feel'), ('relate')) v(m)
 """
 
+#: Marker file of a finished generation in a kept workspace (holds its seconds).
+_GENERATED = "generated.txt"
+
 _TABLES = ("customers", "interactions", "feedback", "feedback_items",
            "feedback_text", "feedback_aspects", "feedback_modules")  # fmt: skip
 
@@ -221,26 +224,41 @@ def run_metrics(
     work: Path,
     log: Callable[[str], None],
     repeat: int = 3,
+    keep: Path | None = None,
 ) -> list[dict[str, Any]]:
+    """Time the overview per engine; ``keep`` holds reusable DuckDB workspaces."""
     from esperia.config import load_settings
     from esperia.store import open_store, upgrade
 
     results = []
     for engine in engines:
         folder = work / f"metrics-{engine}"
+        reused = False
         if engine == "duckdb":
-            settings = load_settings(folder, database_url=None)
             n_int, n_fb = interactions, feedback
+            if keep is not None:
+                # Generated once per size, reused by later runs (gitignored).
+                folder = keep / f"metrics-duckdb-{n_int}-{n_fb}"
+                reused = (folder / _GENERATED).exists()
+            settings = load_settings(folder, database_url=None)
         else:
             settings = load_settings(folder, database_url=cluster.create_database())
             n_int, n_fb = pg_interactions, pg_feedback
         store = open_store(settings)
         try:
             upgrade(store)
-            log(f"{engine}: generating {n_int:,} interactions, {n_fb:,} feedback")
-            make = generate_duckdb if engine == "duckdb" else generate_postgres
-            gen_s = make(store, settings, n_int, n_fb)
-            log(f"{engine}: generated in {gen_s:.1f} s; timing the overview")
+            if reused:
+                gen_s = float((folder / _GENERATED).read_text().strip() or 0)
+                log(f"{engine}: reusing {folder} ({n_int:,} interactions)")
+            else:
+                log(f"{engine}: generating {n_int:,} interactions, {n_fb:,} feedback")
+                make = generate_duckdb if engine == "duckdb" else generate_postgres
+                gen_s = make(store, settings, n_int, n_fb)
+                if engine == "duckdb" and keep is not None:
+                    with store.connect() as conn:
+                        conn.execute("CHECKPOINT")
+                    (folder / _GENERATED).write_text(f"{gen_s:.2f}\n")
+                log(f"{engine}: generated in {gen_s:.1f} s; timing the overview")
             timing = time_overview(store, settings, repeat)
             row: dict[str, Any] = {
                 "engine": engine, "interactions": n_int, "feedback": n_fb,

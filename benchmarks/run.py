@@ -222,6 +222,7 @@ def cmd_metrics(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
         results = run_metrics(
             engines, args.interactions, args.feedback, args.pg_interactions,
             args.pg_feedback, cluster, Path(tmp), _log, repeat=args.repeat,
+            keep=None if args.fresh else DATA_DIR,
         )  # fmt: skip
     _log("\n" + metrics_table(results))
     return {"runs": results}
@@ -302,6 +303,12 @@ def _parser() -> argparse.ArgumentParser:
     met.add_argument("--pg-feedback", type=int, default=100_000)
     met.add_argument("--engine", default="all", help="duckdb, postgresql or all")
     met.add_argument("--repeat", type=int, default=3, help="timed runs (median)")
+    met.add_argument(
+        "--fresh",
+        action="store_true",
+        help="generate the DuckDB set in a temporary folder instead of reusing "
+        "benchmarks/.data/metrics-duckdb-N-M",
+    )
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
         p.add_argument("--format", default="all", help="parquet, csv or all")

@@ -641,6 +641,18 @@ CREATE INDEX assistant_conversations_updated ON assistant_conversations (updated
 CREATE INDEX assistant_handovers_status ON assistant_handovers (status)
 """
 
+_METRICS_SUMMARY = """
+CREATE TABLE metrics_summaries (
+    part TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    stamp TEXT NOT NULL,
+    computed_at TIMESTAMPTZ NOT NULL,
+    seconds DOUBLE PRECISION NOT NULL,
+    rows_json TEXT NOT NULL,
+    error TEXT
+)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
@@ -655,6 +667,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
     Migration(8, "care assistant", _ASSISTANT, _ASSISTANT_PG_INDEXES),
+    Migration(9, "stored metrics overview", _METRICS_SUMMARY),
     Migration(10, "close the loop: rules, cases, outbox", _ACT, _ACT_PG_INDEXES),
     Migration(11, "personas, versions, members", _PERSONAS, _PERSONAS_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
