@@ -233,8 +233,9 @@ def status_command(as_json: AsJson = False) -> None:
         return
     table = [["part", "period", "computed at (UTC)", "seconds", "current"]]
     for row in rows:
+        current = "yes" if row["current"] else "no"
         table.append([row["part"], row["variant"] or "—", row["computed_at"],
-                      f"{row['seconds']:.2f}", "yes" if row["current"] else "no"])  # fmt: skip
+                      f"{row['seconds']:.2f}", current])  # fmt: skip
     print_columns(table)
     stale = sum(1 for row in rows if not row["current"])
     if stale:
