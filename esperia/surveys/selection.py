@@ -90,7 +90,7 @@ def fetch_table(conn: Any, sql: str, params: list[Any]) -> pa.Table:
         table = conn.raw.sql(sql, params=params).to_arrow_table()
         return table.rename_columns(list(names))
     rows = conn.fetchall(sql, params)
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     types = [pa.string(), pa.string(), pa.string(), pa.timestamp("us", tz="UTC"),
              pa.string(), pa.string(), pa.bool_(), pa.bool_()]  # fmt: skip
     return pa.table(
