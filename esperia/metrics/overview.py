@@ -121,8 +121,9 @@ def overview(
         out = _compute(store, settings, period, list(OVERVIEW_PARTS), workers)
         return _stamped(out, from_summary=False)
     started = time.perf_counter()
-    stamp = data_stamp(store, settings)
-    kept = read_summary(store, {period, ""})
+    with store.connect() as conn:  # one connection: PostgreSQL pays per connect
+        stamp = data_stamp(store, settings, conn)
+        kept = read_summary(store, {period, ""}, conn)
     read_s = round(time.perf_counter() - started, 3)
     fresh = {
         name: kept[name]

@@ -48,10 +48,12 @@ SELECT
 """
 
 
-def data_stamp(store: Any, settings: Any) -> str:
+def data_stamp(store: Any, settings: Any, conn: Any = None) -> str:
     """A short fingerprint of the data and settings the overview depends on."""
-    with store.connect() as conn:
-        values = conn.fetchall(_STAMP_SQL)[0]
+    if conn is None:
+        with store.connect() as own:
+            return data_stamp(store, settings, own)
+    values = conn.fetchall(_STAMP_SQL)[0]
     basis = [
         *(str(v) for v in values),
         settings.timezone,
@@ -64,18 +66,22 @@ def data_stamp(store: Any, settings: Any) -> str:
     return digest.hexdigest()
 
 
-def read_summary(store: Any, variants: Iterable[str]) -> dict[str, dict[str, Any]]:
+def read_summary(
+    store: Any, variants: Iterable[str], conn: Any = None
+) -> dict[str, dict[str, Any]]:
     """Stored parts of the given variants: ``{part: {rows, stamp, computed_at…}}``."""
+    if conn is None:
+        with store.connect() as own:
+            return read_summary(store, variants, own)
     wanted = list(variants)
     marks = ", ".join("?" for _ in wanted)
-    with store.connect() as conn:
-        if not conn.table_exists(SUMMARY_TABLE):
-            return {}
-        rows = conn.fetchall(
-            "SELECT part, variant, stamp, computed_at, seconds, rows_json, error "
-            f"FROM {SUMMARY_TABLE} WHERE variant IN ({marks})",
-            wanted,
-        )
+    if not conn.table_exists(SUMMARY_TABLE):
+        return {}
+    rows = conn.fetchall(
+        "SELECT part, variant, stamp, computed_at, seconds, rows_json, error "
+        f"FROM {SUMMARY_TABLE} WHERE variant IN ({marks})",
+        wanted,
+    )
     out: dict[str, dict[str, Any]] = {}
     for part, variant, stamp, computed_at, seconds, rows_json, error in rows:
         entry: dict[str, Any] = {
