@@ -27,8 +27,12 @@ def _figures(parts: dict[str, Any]) -> dict[str, Any]:
 
 def test_stored_overview_equals_the_direct_computation(store, settings) -> None:  # type: ignore[no-untyped-def]
     _load_demo(store, settings)
-    direct = overview(store, settings, stored=False)
+    direct = overview(store, settings, stored=False, workers=1)
     assert all(not p["from_summary"] for p in direct.values())
+    # Side by side on separate connections: the same rows.
+    assert _figures(overview(store, settings, stored=False, workers=3)) == _figures(
+        direct
+    )
     assert sum(len(p["rows"]) for p in direct.values()) > 50
     assert status_parts(store, settings) == []  # stored=False keeps nothing
     info = refresh_overview(store, settings)
