@@ -296,6 +296,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     personas.add_argument("--customers", type=int, default=1_000_000)
     clv.add_argument("--timeout", type=float, default=1800)
+    inv = sub.add_parser(
+        "invitations", help="survey trigger rules on many candidates vs a loop"
+    )
+    inv.add_argument("--candidates", type=int, default=1_000_000)
     met = sub.add_parser("metrics", help="the metrics overview's queries, timed")
     met.add_argument("--interactions", type=int, default=10_000_000)
     met.add_argument("--feedback", type=int, default=1_000_000)
@@ -397,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
             payload["journey"] = cmd_journey(args)
         if args.command == "metrics":
             payload["metrics"] = cmd_metrics(args, cluster)
+        if args.command == "invitations":
+            from benchmarks.invitations import run as run_invitations
+
+            payload["invitations"] = run_invitations(args.candidates, _log)
         if args.command == "assistant":
             from benchmarks.assistant import run as run_assistant
 
