@@ -6,6 +6,7 @@
     python benchmarks/run.py enrich --engine all   # text enrichment of the demo
     python benchmarks/run.py clv --customers 1000000   # CLV next to lifetimes
     python benchmarks/run.py journey        # DFG vs pm4py; 10M-interaction journeys
+    python benchmarks/run.py nba            # NBA scoring of 1M, endpoints under load
 
 Each run prints Markdown tables (Esperia next to its baselines, with pass/fail
 against the targets) and writes every number to benchmarks/results/*.json.
@@ -243,6 +244,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     care.add_argument("--chats", type=int, default=20)
     care.add_argument("--rounds", type=int, default=10)
+    care.add_argument(
+        "--parts",
+        default="banking,bookshop,knowledge,latency",
+        help="comma-separated: banking, bookshop, knowledge, latency",
+    )
     trace = sub.add_parser(
         "trace", help="time every SQL statement of an Esperia import (DuckDB)"
     )
@@ -300,6 +306,12 @@ def _parser() -> argparse.ArgumentParser:
         "invitations", help="survey trigger rules on many candidates vs a loop"
     )
     inv.add_argument("--candidates", type=int, default=1_000_000)
+    nba = sub.add_parser(
+        "nba", help="next best action: scoring 1M customers, endpoints under load"
+    )
+    nba.add_argument("--customers", type=int, default=1_000_000)
+    nba.add_argument("--clients", type=int, default=50)
+    nba.add_argument("--seconds", type=float, default=20)
     met = sub.add_parser("metrics", help="the metrics overview's queries, timed")
     met.add_argument("--interactions", type=int, default=10_000_000)
     met.add_argument("--feedback", type=int, default=1_000_000)
@@ -408,9 +420,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "assistant":
             from benchmarks.assistant import run as run_assistant
 
-            payload["assistant"] = run_assistant(args.banking, args.chats, args.rounds)
+            payload["assistant"] = run_assistant(
+                args.banking,
+                args.chats,
+                args.rounds,
+                tuple(p.strip() for p in args.parts.split(",") if p.strip()),
+            )
         if args.command == "personas":
             payload["personas"] = cmd_personas(args)
+        if args.command == "nba":
+            from benchmarks.nba import run_nba_benchmark
+
+            payload["nba"] = run_nba_benchmark(
+                DATA_DIR, args.customers, args.clients, args.seconds, _log
+            )
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

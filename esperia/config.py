@@ -387,6 +387,51 @@ class Settings(BaseSettings):
         "from retrieval instead.",
     )
 
+    # --- next best action (esperia.nba, docs/nba.md) ----------------------------
+    nba_catalogue: Path | None = Field(
+        default=None,
+        description="YAML file of actions replacing the shipped catalogue; default: "
+        "the workspace's nba_actions.yaml when present, else the shipped one.",
+    )
+    nba_holdout_share: float = Field(
+        default=0.10,
+        ge=0.0,
+        le=0.5,
+        description="Share of customers held out (no action) to measure uplift.",
+    )
+    nba_holdout_seed: int = Field(
+        default=1, description="Seed of the holdout hash (change it to redraw)."
+    )
+    nba_contact_days: int = Field(
+        default=14,
+        ge=0,
+        description="At most one action per customer in this many days.",
+    )
+    nba_outcome_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days after an action in which its outcome is observed.",
+    )
+    nba_min_measured: int = Field(
+        default=200,
+        ge=10,
+        description="Customers needed in both the treated and the holdout group "
+        "before an action's measured uplift replaces its prior.",
+    )
+    nba_max_actions: int = Field(
+        default=5, ge=1, le=20, description="Ranked actions kept per customer."
+    )
+    nba_tier_shares: list[float] = Field(
+        default=[0.2, 0.5],
+        description="Cumulative CLV shares of the high and medium value tiers "
+        "(top 20% high, next 30% medium, the rest low).",
+    )
+    nba_recent_days: int = Field(
+        default=90,
+        ge=1,
+        description="Window for recent experiences (bad ones, negative feedback).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

@@ -15,7 +15,7 @@ from esperia.auth import audit
 from esperia.errors import NotFound
 
 if TYPE_CHECKING:
-    from esperia.store import Store
+    from esperia.store import Connection, Store
 
 __all__ = ["customer_view"]
 
@@ -23,7 +23,7 @@ __all__ = ["customer_view"]
 def customer_view(
     store: Store, viewer: Viewer, customer_id: str, *, limit: int = 50
 ) -> dict[str, Any]:
-    """Profile, journey timeline, feedback, orders, value and open cases."""
+    """Profile, persona, journey timeline, feedback, orders, value, open cases."""
     with store.connect() as conn:
         viewer.check_customer(conn, customer_id)
         rows = conn.fetch_dicts(
@@ -77,6 +77,7 @@ def customer_view(
                     (customer_id,),
                 )
                 value = found[0] if found else None
+        persona = _persona(conn, customer_id)
         audit.record(conn, viewer.actor, "customer_viewed", customer_id)
     return {
         "customer": rows[0],
@@ -86,5 +87,20 @@ def customer_view(
         "order_count": int(totals[0]) if totals else 0,
         "revenue": float(totals[1]) if totals else 0.0,
         "value": value,
+        "persona": persona,
         "cases": cases,
     }
+
+
+def _persona(conn: Connection, customer_id: str) -> dict[str, Any] | None:
+    """The customer's persona in the newest version (None before any build)."""
+    if not conn.table_exists("persona_members"):
+        return None
+    rows = conn.fetch_dicts(
+        "SELECT p.version, p.persona, p.name_it, p.name_en FROM persona_members m "
+        "JOIN personas p ON p.version = m.version AND p.persona = m.persona "
+        "WHERE m.customer_id = ? AND m.version = (SELECT max(version) FROM "
+        "persona_versions)",
+        (customer_id,),
+    )
+    return rows[0] if rows else None

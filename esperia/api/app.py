@@ -51,9 +51,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     from esperia.api.errors import install_error_handlers
     from esperia.api.routes import router as api_router
+    from esperia.api.routes.assistant import ChatCORS
     from esperia.web import install_web
 
     install_error_handlers(app)
+    app.add_middleware(ChatCORS, settings=settings)
     app.include_router(api_router, prefix="/api/v1")
     install_web(app)
     return app

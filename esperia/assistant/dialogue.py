@@ -184,7 +184,7 @@ class Dialogue:
         else:
             records.save_state(
                 self.conn,
-                self.id,
+                self.row,
                 self.state,
                 messages=seq + 2,
                 language=language,
@@ -502,7 +502,7 @@ class Dialogue:
     def _close(self, lang: str, outcome: str) -> None:
         records.save_state(
             self.conn,
-            self.id,
+            self.row,
             self.state,
             messages=int(self.row["messages"]),
             language=lang,

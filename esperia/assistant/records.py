@@ -21,6 +21,7 @@ from esperia.store import Connection, Store
 __all__ = [
     "HANDOVER_REASONS",
     "HANDOVER_STATUSES",
+    "StaleConversation",
     "Turn",
     "add_example",
     "append_turn",
@@ -31,9 +32,13 @@ __all__ = [
     "corrections",
     "create_handover",
     "ensure_conversation",
+    "handover",
     "handovers",
+    "link_case",
     "list_conversations",
+    "load_conversation",
     "messages",
+    "new_conversation",
     "record_appointment",
     "save_state",
     "set_handover_status",
@@ -76,35 +81,50 @@ class Turn:
     citations: tuple[str, ...] = ()
 
 
-def ensure_conversation(
-    conn: Connection, conversation_id: str, channel: str, client_hash: str | None
-) -> dict[str, Any]:
-    """The conversation's row (state decoded), created on its first message."""
+class StaleConversation(Exception):
+    """The conversation changed since it was read (another process or request)."""
+
+
+def load_conversation(conn: Connection, conversation_id: str) -> dict[str, Any] | None:
+    """The conversation's row, state decoded; None when it does not exist yet."""
     rows = conn.fetch_dicts(
-        "SELECT * FROM assistant_conversations WHERE conversation_id = ?",
+        "SELECT conversation_id, started_at, channel, language, customer_id, "
+        "status, messages, state FROM assistant_conversations "
+        "WHERE conversation_id = ?",
         (conversation_id,),
     )
-    if rows:
-        row = rows[0]
-        row["state"] = _decode(row["state"]) or {}
-        return row
-    now = _now()
-    conn.execute(
-        "INSERT INTO assistant_conversations (conversation_id, started_at, "
-        "updated_at, channel, status, client_hash, messages, state) "
-        "VALUES (?, ?, ?, ?, 'open', ?, 0, ?)",
-        (conversation_id, now, now, channel, client_hash, _json({})),
-    )
+    if not rows:
+        return None
+    row = rows[0]
+    row["state"] = _decode(row["state"]) or {}
+    row["_stored_messages"] = int(row["messages"] or 0)
+    return row
+
+
+def new_conversation(
+    conversation_id: str, channel: str, client_hash: str | None
+) -> dict[str, Any]:
+    """A conversation's first row, written with its first message's state."""
     return {
         "conversation_id": conversation_id,
-        "started_at": now,
+        "started_at": _now(),
         "channel": channel,
+        "client_hash": client_hash,
         "status": "open",
         "messages": 0,
         "customer_id": None,
         "language": None,
         "state": {},
+        "_stored_messages": None,
     }
+
+
+def ensure_conversation(
+    conn: Connection, conversation_id: str, channel: str, client_hash: str | None
+) -> dict[str, Any]:
+    """The conversation's row (state decoded), or a new one not yet written."""
+    found = load_conversation(conn, conversation_id)
+    return found or new_conversation(conversation_id, channel, client_hash)
 
 
 def append_turn(conn: Connection, conversation_id: str, seq: int, turn: Turn) -> None:
@@ -133,17 +153,35 @@ def append_turns(
             ";".join(turn.citations) or None,
         ]
     values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(turns))
-    conn.execute(
-        "INSERT INTO assistant_messages (conversation_id, seq, sent_at, role, "
-        "text_redacted, language, intent, confidence, out_of_scope, citations) "
-        f"VALUES {values}",
-        params,
-    )
+    try:
+        conn.execute(
+            "INSERT INTO assistant_messages (conversation_id, seq, sent_at, role, "
+            "text_redacted, language, intent, confidence, out_of_scope, citations) "
+            f"VALUES {values}",
+            params,
+        )
+    except Exception as exc:
+        # A taken (conversation, seq): the chat moved on since it was read.
+        if _unique_violation(exc):
+            raise StaleConversation(conversation_id) from exc
+        raise
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    import duckdb
+
+    if isinstance(exc, duckdb.ConstraintException):
+        return True
+    try:
+        from psycopg import errors
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, errors.UniqueViolation)
 
 
 def save_state(
     conn: Connection,
-    conversation_id: str,
+    row: dict[str, Any],
     state: dict[str, Any],
     *,
     messages: int,
@@ -151,18 +189,53 @@ def save_state(
     customer_id: str | None,
     status: str,
 ) -> None:
-    conn.execute(
+    """Write the conversation's state: one INSERT for a new conversation, else
+    one UPDATE guarded by the message count read (optimistic concurrency: a
+    row changed meanwhile raises :class:`StaleConversation`)."""
+    conversation_id = str(row["conversation_id"])
+    now = _now()
+    expected = row.get("_stored_messages")
+    if expected is None:
+        conn.execute(
+            "INSERT INTO assistant_conversations (conversation_id, started_at, "
+            "updated_at, channel, language, customer_id, status, client_hash, "
+            "messages, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                row.get("started_at") or now,
+                now,
+                row.get("channel") or "api",
+                language,
+                customer_id,
+                status,
+                row.get("client_hash"),
+                messages,
+                _json(state),
+            ),
+        )
+    elif not conn.execute_count(
         "UPDATE assistant_conversations SET state = ?, messages = ?, language = ?, "
-        "customer_id = ?, status = ?, updated_at = ? WHERE conversation_id = ?",
+        "customer_id = ?, status = ?, updated_at = ? "
+        "WHERE conversation_id = ? AND messages = ?",
         (
             _json(state),
             messages,
             language,
             customer_id,
             status,
-            _now(),
+            now,
             conversation_id,
+            expected,
         ),
+    ):
+        raise StaleConversation(conversation_id)
+    row.update(
+        state=state,
+        messages=messages,
+        language=language,
+        customer_id=customer_id,
+        status=status,
+        _stored_messages=messages,
     )
 
 
@@ -367,6 +440,31 @@ def handovers(
     for row in rows:
         row["context"] = _decode(row["context"]) or {}
     return rows
+
+
+def handover(store: Store, handover_id: str) -> dict[str, Any] | None:
+    """One handover with its context, transcript and case."""
+    with store.pooled() as conn:
+        rows = conn.fetch_dicts(
+            "SELECT handover_id, conversation_id, created_at, reason, language, "
+            "customer_id, context, transcript, status, taken_by, case_id, updated_at "
+            "FROM assistant_handovers WHERE handover_id = ?",
+            (handover_id,),
+        )
+    if not rows:
+        return None
+    rows[0]["context"] = _decode(rows[0]["context"]) or {}
+    return rows[0]
+
+
+def link_case(store: Store, handover_id: str, case_id: str) -> None:
+    """Record the close-the-loop case opened for a handover."""
+    with store.write_lock, store.pooled() as conn:
+        conn.execute(
+            "UPDATE assistant_handovers SET case_id = ?, updated_at = ? "
+            "WHERE handover_id = ?",
+            (case_id, _now(), handover_id),
+        )
 
 
 def set_handover_status(

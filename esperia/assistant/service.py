@@ -11,12 +11,14 @@ customer can leave the store.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from esperia.assistant import records
 from esperia.assistant.dialogue import Dialogue, Reply, understand
@@ -24,7 +26,7 @@ from esperia.assistant.intents import IntentClassifier, IntentConfig
 from esperia.assistant.knowledge import Entry, KnowledgeHolder, load_entries
 from esperia.assistant.llm import LLMClient
 from esperia.assistant.ratelimit import RateLimiter
-from esperia.errors import InvalidInput
+from esperia.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
     from esperia.config import Settings
@@ -48,6 +50,32 @@ def builtin_entries() -> list[Entry]:
     return load_entries(DATA / "knowledge")
 
 
+class ConversationCache:
+    """The rows of the chats this process served last, so a message needs no
+    read: every write is guarded by the message count, so a row another
+    process changed is noticed (and read again) instead of overwritten."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
+        self._rows: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, conversation_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._rows.get(conversation_id)
+
+    def put(self, conversation_id: str, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._rows[conversation_id] = row
+            self._rows.move_to_end(conversation_id)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def pop(self, conversation_id: str) -> None:
+        with self._lock:
+            self._rows.pop(conversation_id, None)
+
+
 def _folder(settings: Settings) -> Path:
     return settings.workspace / "assistant"
 
@@ -61,6 +89,7 @@ class Assistant:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     _model: IntentClassifier | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _conversations: ConversationCache = field(default_factory=ConversationCache)
 
     def __post_init__(self) -> None:
         self.knowledge = KnowledgeHolder(
@@ -144,6 +173,7 @@ class Assistant:
                 f"the message has {len(text)} characters; "
                 f"the most is {MAX_MESSAGE_CHARS}"
             )
+        given = bool(conversation_id)
         conversation_id = conversation_id or uuid.uuid4().hex
         if not conversation_id.replace("-", "").isalnum() or len(conversation_id) > 64:
             raise InvalidInput("conversation_id must be up to 64 letters, digits or -")
@@ -163,12 +193,77 @@ class Assistant:
         # Classify before taking the store's write lock: other chats' writes
         # need not wait for this message's CPU work.
         understood = understand(model, text)
-        with self.store.write_lock, self.store.connect() as conn, conn.transaction():
-            row = records.ensure_conversation(
-                conn, conversation_id, channel, client_hash
-            )
-            dialogue = Dialogue(conn, row, s, model, knowledge, self.llm())
-            return dialogue.handle(text, understood)
+        new = not given
+        for attempt in range(2):
+            cached = None if attempt else self._conversations.get(conversation_id)
+            try:
+                with (
+                    self.store.write_lock,
+                    self.store.pooled() as conn,
+                    conn.transaction(),
+                ):
+                    if cached is not None:
+                        row = copy.deepcopy(cached)
+                    elif new:
+                        row = records.new_conversation(
+                            conversation_id, channel, client_hash
+                        )
+                    else:
+                        row = records.ensure_conversation(
+                            conn, conversation_id, channel, client_hash
+                        )
+                    dialogue = Dialogue(conn, row, s, model, knowledge, self.llm())
+                    reply = dialogue.handle(text, understood)
+            except records.StaleConversation:
+                # Another process moved this chat on: read it again, once.
+                self._conversations.pop(conversation_id)
+                if attempt:
+                    raise Conflict(
+                        f"conversation {conversation_id} changed meanwhile; "
+                        "send the message again"
+                    ) from None
+                continue
+            except BaseException:
+                self._conversations.pop(conversation_id)
+                raise
+            if reply.ended:
+                self._conversations.pop(conversation_id)
+            else:
+                self._conversations.put(conversation_id, dialogue.row)
+            if reply.handover_id:
+                self._open_case(reply.handover_id, dialogue.row.get("customer_id"))
+            return reply
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _open_case(self, handover_id: str, customer_id: str | None) -> None:
+        """A close-the-loop case for a handover of a known customer (complaint,
+        a request for a person, …), linked both ways: the case's detail names
+        the handover and carries the transcript, the handover keeps the case id.
+        A chat whose customer is unknown stays a handover only (a case needs a
+        customer)."""
+        if not customer_id:
+            return
+        from esperia.act.access import system_viewer
+        from esperia.act.cases.service import create_case
+
+        found = records.handover(self.store, handover_id)
+        if found is None:
+            return
+        reason = f"assistant_{found['reason']}"
+        detail = (
+            f"Assistant handover {handover_id} (conversation "
+            f"{found['conversation_id']}).\n\n{found['transcript']}"
+        )
+        case = create_case(
+            self.store,
+            self.settings,
+            system_viewer("assistant"),
+            customer_id=customer_id,
+            reason=reason,
+            detail=detail[:4000],
+            priority="high" if found["reason"] == "complaint" else None,
+        )
+        records.link_case(self.store, handover_id, str(case["case_id"]))
 
 
 _ASSISTANTS: dict[tuple[str, int], Assistant] = {}

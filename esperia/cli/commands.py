@@ -9,6 +9,7 @@ from esperia.cli import (  # noqa: F401
     journey,
     keys,
     metrics,
+    nba,
     personas,
     serve,
     surveys,

@@ -153,6 +153,8 @@ def build_demo(
         import_examples(store, actor="demo")
         step("opening recovery cases", 0.995)
         cases = demo_rules(store, settings)
+        step("scoring next best actions", 0.996)
+        _nba_step(store, settings)
         step("training the care assistant", 0.998)
         from esperia.assistant import assistant_for
 
@@ -209,6 +211,13 @@ def _personas_step(store: Any) -> None:
     from esperia.personas import build_personas
 
     build_personas(store, seed=42)
+
+
+def _nba_step(store: Store, settings: Settings) -> None:
+    """Next best actions for every customer, after the cases they count."""
+    from esperia.nba import score_customers
+
+    score_customers(store, settings)
 
 
 def _counts(folder: Path) -> dict[str, int]:

@@ -653,9 +653,90 @@ CREATE TABLE metrics_summaries (
 )
 """
 
+# Next best action (esperia.nba): the scored context per customer (one row
+# each, written sorted by customer so a point lookup touches one block), the
+# scoring runs, and every action given or held back (the holdout controls),
+# from which the uplift is measured.
+_NBA = """
+CREATE SEQUENCE nba_given_seq START 1;
+CREATE SEQUENCE nba_run_seq START 1;
+
+CREATE TABLE nba_context (
+    customer_id TEXT NOT NULL,
+    language TEXT,
+    segment TEXT,
+    consent_marketing BOOLEAN,
+    consent_analytics BOOLEAN,
+    tenure_days INTEGER,
+    persona INTEGER,
+    persona_version INTEGER,
+    persona_name_it TEXT,
+    persona_name_en TEXT,
+    clv DOUBLE PRECISION,
+    p_alive DOUBLE PRECISION,
+    churn_risk DOUBLE PRECISION,
+    value_tier TEXT,
+    margin_rate DOUBLE PRECISION,
+    revenue_12m DOUBLE PRECISION,
+    orders_total BIGINT,
+    avg_order_value DOUBLE PRECISION,
+    days_since_order INTEGER,
+    last_feedback_at TIMESTAMPTZ,
+    last_touchpoint TEXT,
+    last_sentiment DOUBLE PRECISION,
+    last_polarity TEXT,
+    days_since_feedback INTEGER,
+    nps_last BIGINT,
+    nps_class TEXT,
+    bad_experiences_recent BIGINT,
+    negative_feedback_recent BIGINT,
+    open_cases BIGINT,
+    events_attended BIGINT,
+    relate_mentions BIGINT,
+    last_action_at TIMESTAMPTZ,
+    holdout BOOLEAN NOT NULL,
+    ranked TEXT,
+    top_action TEXT,
+    top_value DOUBLE PRECISION,
+    as_of TIMESTAMPTZ,
+    run_id BIGINT NOT NULL,
+    payload TEXT NOT NULL
+);
+
+CREATE TABLE nba_runs (
+    run_id BIGINT PRIMARY KEY,
+    scored_at TIMESTAMPTZ NOT NULL,
+    as_of TIMESTAMPTZ,
+    customers BIGINT NOT NULL,
+    with_action BIGINT NOT NULL,
+    holdout BIGINT NOT NULL,
+    seconds DOUBLE PRECISION NOT NULL,
+    effects TEXT NOT NULL
+);
+
+CREATE TABLE nba_given (
+    given_id BIGINT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    given_at TIMESTAMPTZ NOT NULL,
+    channel TEXT,
+    holdout BOOLEAN NOT NULL,
+    source TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    expected_value DOUBLE PRECISION
+)
+"""
+
+_NBA_PG_INDEXES = """
+CREATE INDEX nba_context_customer ON nba_context (customer_id);
+CREATE INDEX nba_given_customer ON nba_given (customer_id, given_at);
+CREATE INDEX nba_given_action ON nba_given (action_id)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
-#: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
+#: 11 personas, 12 surveys, 13 next best action); a workspace applies whichever
+#: it has not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
@@ -671,6 +752,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "close the loop: rules, cases, outbox", _ACT, _ACT_PG_INDEXES),
     Migration(11, "personas, versions, members", _PERSONAS, _PERSONAS_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
+    Migration(13, "next best action", _NBA, _NBA_PG_INDEXES),
 )
 
 _PLACEHOLDERS = {

@@ -35,7 +35,12 @@ from esperia.auth.users import User, list_users
 from esperia.errors import EsperiaError, Forbidden
 from esperia.store import Store
 from esperia.web.rendering import flash, render
-from esperia.web.security import require_admin, require_user, verify_csrf
+from esperia.web.security import (
+    current_language,
+    require_admin,
+    require_user,
+    verify_csrf,
+)
 
 __all__ = ["router"]
 
@@ -138,6 +143,7 @@ def case_page(request: Request, case_id: int, user: CurrentUser) -> Response:
     viewer = _viewer(request, user)
     case = get_case(store, viewer, case_id)
     view = customer_view(store, viewer, str(case["customer_id"]))
+    best = _next_best(request, store, str(case["customer_id"]))
     members: list[str] = []
     for team in list_teams(store):
         if team["team"] == case["team"]:
@@ -154,8 +160,22 @@ def case_page(request: Request, case_id: int, user: CurrentUser) -> Response:
         "contacts": list(CONTACT_KINDS),
         "members": members,
         "viewer": viewer,
+        "nba": best,
     }
     return render(request, "act_case.html", context)
+
+
+def _next_best(request: Request, store: Store, customer_id: str) -> dict[str, Any]:
+    """The customer's next best actions for the agent, in the page's language."""
+    from esperia.nba import next_best_actions
+
+    lang = current_language(request)
+    return next_best_actions(
+        store,
+        request.app.state.settings,
+        customer_id,
+        lang if lang in ("it", "en") else "en",
+    )
 
 
 def _act(request: Request, case_id: int, action: Any) -> Response:

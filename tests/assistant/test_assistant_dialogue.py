@@ -152,3 +152,53 @@ def test_rate_limits_per_conversation_and_address(assistant: Assistant) -> None:
     _ask(assistant, "ciao", "c-r2", client="10.0.0.1")
     with pytest.raises(RateLimited, match="address"):
         _ask(assistant, "ciao", "c-r3", client="10.0.0.1")
+
+
+def test_two_processes_continue_one_chat_without_losing_turns(
+    assistant: Assistant, store: Store
+) -> None:
+    """Each process caches the chats it served; a chat moved on by another
+    process is noticed by the guarded write and read again."""
+    other = Assistant(assistant.settings, store)
+    _ask(assistant, "dov'è il mio ordine?", "c-two")
+    _ask(other, "il numero è O00000042", "c-two")
+    # The first process's cached copy is stale now: it must not overwrite.
+    done = _ask(assistant, "anna.rossi@example.it", "c-two")
+    assert "verified" in done.actions
+    seqs = [m["seq"] for m in messages(store, "c-two")]
+    assert seqs == list(range(6))
+    with store.connect() as conn:
+        assert (
+            conn.scalar(
+                "SELECT messages FROM assistant_conversations "
+                "WHERE conversation_id = 'c-two'"
+            )
+            == 6
+        )
+
+
+def test_a_verified_customers_complaint_opens_a_linked_case(
+    assistant: Assistant, store: Store
+) -> None:
+    _ask(assistant, "dov'è il mio ordine O00000042?", "c-case")
+    _ask(assistant, "anna.rossi@example.it", "c-case")
+    reply = _ask(
+        assistant, "voglio fare un reclamo, il libro è arrivato rovinato", "c-case"
+    )
+    assert reply.handover_id is not None
+    found = handovers(store)[0]
+    assert found["customer_id"] == "C1" and found["case_id"]
+    with store.connect() as conn:
+        case = conn.fetch_dicts(
+            "SELECT customer_id, reason, priority, detail FROM act_cases "
+            "WHERE case_id = ?",
+            (int(found["case_id"]),),
+        )[0]
+    assert case["customer_id"] == "C1" and case["reason"] == "assistant_complaint"
+    assert case["priority"] == "high"
+    assert reply.handover_id in case["detail"] and "rovinato" in case["detail"]
+    # An anonymous chat cannot become a case (a case needs a customer).
+    other = _ask(assistant, "voglio parlare con una persona", "c-anon")
+    assert other.handover_id is not None
+    anonymous = [h for h in handovers(store) if h["handover_id"] == other.handover_id]
+    assert anonymous[0]["case_id"] is None

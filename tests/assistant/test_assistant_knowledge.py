@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from esperia.assistant import KnowledgeBase, load_entries
-from esperia.assistant.knowledge import KnowledgeHolder
+from esperia.assistant.knowledge import Entry, KnowledgeHolder
 from esperia.assistant.language import detect_language
 from esperia.assistant.service import DATA, builtin_entries
 from esperia.errors import InvalidInput
@@ -57,7 +57,9 @@ def test_demo_knowledge_base_size_and_languages() -> None:
     assert sum(e.language == "en" for e in entries) >= 30
 
 
-@pytest.mark.parametrize(("split", "floor"), [("dev", 0.9), ("test", 0.8)])
+@pytest.mark.parametrize(
+    ("split", "floor"), [("dev", 0.9), ("test", 0.84), ("heldout", 0.68)]
+)
 def test_paraphrased_questions_find_their_entry(split: str, floor: float) -> None:
     base = KnowledgeBase(builtin_entries())
     with (DATA / f"knowledge_{split}.csv").open(encoding="utf-8") as fh:
@@ -73,9 +75,10 @@ def test_paraphrased_questions_find_their_entry(split: str, floor: float) -> Non
         in_top3 += row["entry_id"] in ids
         # Answers come in the language of the question.
         assert all(h.entry.language == language for h in hits)
-    # Measured 0.93 (dev) and 0.85 (held-out test) first; see docs/benchmarks.md.
+    # Measured 0.93 (dev), 0.86 (round-2 test), 0.70 (round-3 held-out) first;
+    # see docs/benchmarks.md.
     assert first / len(rows) >= floor
-    assert in_top3 / len(rows) >= 0.9
+    assert in_top3 / len(rows) >= (0.85 if split == "heldout" else 0.9)
 
 
 def test_alternative_questions_from_markdown_and_csv(tmp_path: Path) -> None:
@@ -115,3 +118,35 @@ def test_holder_swaps_to_a_new_file_without_restart(tmp_path: Path) -> None:
     current = holder.current()
     assert [e.entry_id for e in current.entries] == ["orari"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_stems_join_derivations_the_lemmatiser_keeps_apart() -> None:
+    from esperia.assistant.knowledge.bm25 import BM25Index, stems
+
+    assert stems(["restituzione", "restituire", "reso"]) == ["resti", "resti", "reso"]
+    index = BM25Index.from_terms([stems(["prenotare", "evento"]), stems(["orario"])])
+    scores = index.term_scores(stems(["prenotazione"]))
+    assert scores[0] > 0 and scores[1] == 0
+
+
+def test_one_close_alternative_question_wins_over_pooled_words() -> None:
+    entries = [
+        Entry(
+            "a",
+            "Spedizioni",
+            "Spediamo in 48 ore.",
+            "it",
+            "t",
+            ("tempi di consegna del corriere",),
+        ),
+        Entry(
+            "b",
+            "Corriere e ritiro",
+            "Il corriere passa, il ritiro è in negozio.",
+            "it",
+            "t",
+            ("consegna in negozio", "corriere espresso"),
+        ),
+    ]
+    base = KnowledgeBase(entries)
+    assert base.search("tempi di consegna", "it")[0].entry.entry_id == "a"

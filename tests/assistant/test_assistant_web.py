@@ -72,6 +72,14 @@ def test_chat_api_cors_and_agent_reads(live_server: str, site: str, workspace) -
     assert data["citations"][0]["entry_id"] == "en-returns"
     empty = httpx.post(url, json={"message": "  "})
     assert empty.status_code == 400 and empty.json()["error"]["code"] == "invalid_input"
+    # Errors carry the CORS headers too, so the widget can read them.
+    for body, status in (({"message": "  "}, 400), ({"text": "no message"}, 422)):
+        failed = httpx.post(url, json=body, headers={"Origin": site})
+        assert failed.status_code == status
+        assert failed.headers["access-control-allow-origin"] == site
+        assert failed.json()["error"]["message"]
+    refused_error = httpx.post(url, json={"message": " "}, headers={"Origin": other})
+    assert "access-control-allow-origin" not in refused_error.headers
     # Agent reads need a key.
     assert httpx.get(f"{live_server}/api/v1/assistant/handovers").status_code == 401
 

@@ -9,6 +9,7 @@ from esperia.api.routes import (
     journey,
     keys,
     metrics,
+    nba,
     personas,
     read,
     surveys,
@@ -30,3 +31,4 @@ router.include_router(metrics.router)
 router.include_router(assistant.router)
 router.include_router(journey.router)
 router.include_router(personas.router)
+router.include_router(nba.router)

@@ -15,7 +15,10 @@ from esperia.assistant.records import handovers, list_conversations, messages
 from esperia.config import Settings
 from esperia.errors import Forbidden, NotFound
 
-__all__ = ["cors_headers", "router"]
+__all__ = ["ChatCORS", "cors_headers", "router"]
+
+#: The paths a widget on another site calls.
+CHAT_PATHS = frozenset({"/api/v1/assistant/messages"})
 
 router = APIRouter(prefix="/assistant", tags=["assistant"])
 
@@ -61,6 +64,62 @@ def cors_headers(settings: Settings, origin: str | None) -> dict[str, str]:
     }
 
 
+class ChatCORS:
+    """ASGI middleware: CORS headers on *every* chat response for an allowed
+    origin, errors included (400, 422, 429, 500), so the widget on the
+    company's site can read why a message failed. A plain ASGI wrapper (not
+    ``BaseHTTPMiddleware``) that touches only the chat path, so other requests
+    pay nothing."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] not in CHAT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        origin = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"origin"), None
+        )
+        extra = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in cors_headers(self.settings, origin).items()
+        ]
+        started = False
+
+        async def send_with_cors(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if extra:
+                    present = {k for k, _ in message.get("headers", [])}
+                    message = {
+                        **message,
+                        "headers": [
+                            *message.get("headers", []),
+                            *(h for h in extra if h[0] not in present),
+                        ],
+                    }
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cors)
+        except Exception:
+            # A bug: answer the one error shape here, with the CORS headers,
+            # then let the server log it.
+            if not started:
+                from fastapi.responses import JSONResponse
+
+                from esperia.api.errors import error_body
+
+                await JSONResponse(
+                    error_body("internal_error", "the assistant failed"),
+                    status_code=500,
+                )(scope, receive, send_with_cors)
+            raise
+
+
 @router.options("/messages", include_in_schema=False)
 def preflight(request: Request, settings: SettingsDep) -> Response:
     headers = cors_headers(settings, request.headers.get("origin"))
@@ -83,7 +142,6 @@ def preflight(request: Request, settings: SettingsDep) -> Response:
 def post_message(
     body: MessageIn,
     request: Request,
-    response: Response,
     settings: SettingsDep,
     store: StoreDep,
 ) -> dict[str, Any]:
@@ -96,7 +154,7 @@ def post_message(
         raise Forbidden(
             "this site is not allowed to use the chat (assistant_allowed_origins)"
         )
-    response.headers.update(headers)
+    # The CORS headers themselves come from ChatCORS, on errors too.
     client = request.client.host if request.client else None
     reply = assistant_for(settings, store).ask(
         body.message,

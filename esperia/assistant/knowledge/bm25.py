@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from esperia.assistant.knowledge.synonyms import expand
 from esperia.assistant.language import lemmas
 
-__all__ = ["STOPWORDS", "BM25Index"]
+__all__ = ["STOPWORDS", "BM25Index", "stems", "terms"]
 
 # Function words carry no topic; dropping them keeps two-word questions focused.
 STOPWORDS: dict[str, frozenset[str]] = {
@@ -221,6 +221,12 @@ def terms(text: str, language: str) -> list[str]:
     return [w for w in lemmas(text, language) if w not in stop and len(w) > 1]
 
 
+def stems(words: Sequence[str], length: int = 5) -> list[str]:
+    """Words cut to their first ``length`` letters: a crude stemmer that joins
+    derivations a dictionary lemmatiser keeps apart, in any language."""
+    return [w[:length] for w in words]
+
+
 @dataclass
 class BM25Index:
     """Chunks in, ranked chunk numbers out."""
@@ -237,14 +243,25 @@ class BM25Index:
         k1: float = 1.2,
         b: float = 0.75,
     ) -> BM25Index:
+        return cls.from_terms(
+            [terms(t, lang) for t, lang in zip(texts, languages, strict=True)],
+            k1=k1,
+            b=b,
+        )
+
+    @classmethod
+    def from_terms(
+        cls, documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75
+    ) -> BM25Index:
+        """The index of documents already cut into terms."""
         vocabulary: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
-        for col, (text, lang) in enumerate(zip(texts, languages, strict=True)):
-            for term in terms(text, lang):
+        for col, document in enumerate(documents):
+            for term in document:
                 rows.append(vocabulary.setdefault(term, len(vocabulary)))
                 cols.append(col)
-        n = len(texts)
+        n = len(documents)
         tf = sp.csr_matrix(
             (np.ones(len(rows)), (rows, cols)), shape=(len(vocabulary), n)
         )
@@ -261,11 +278,11 @@ class BM25Index:
 
     def scores(self, query: str, language: str) -> np.ndarray:
         """BM25 score of every chunk for ``query`` (zeros when nothing matches)."""
-        ids = [
-            self.vocabulary[t]
-            for t in set(expand(terms(query, language), language))
-            if t in self.vocabulary
-        ]
+        return self.term_scores(expand(terms(query, language), language))
+
+    def term_scores(self, query_terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk for a query already cut into terms."""
+        ids = [self.vocabulary[t] for t in set(query_terms) if t in self.vocabulary]
         if not ids:
             return np.zeros(self.weights.shape[1])
         return np.asarray(self.weights[ids].sum(axis=0)).ravel()
