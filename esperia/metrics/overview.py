@@ -38,7 +38,7 @@ DRIVER_UNITS = 20_000
 HEATMAP_METRICS = ("nps", "csat", "ces")
 #: Parts computed side by side when the stored overview is stale, per engine.
 #: PostgreSQL runs a query in one server process, so three connections use
-#: the cores better (refresh 5.4 s against 8.4 s one by one on 1M
+#: the cores better (refresh 4.6 s against 6.3 s one by one on 1M
 #: interactions); DuckDB already spreads each query over every core, and
 #: side by side it was slower (11.8 s against 10.7 s on 10M).
 _WORKERS = {"duckdb": 1, "postgresql": 3}
