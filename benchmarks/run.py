@@ -223,6 +223,7 @@ def cmd_metrics(args: argparse.Namespace, cluster: Any) -> dict[str, Any]:
         results = run_metrics(
             engines, args.interactions, args.feedback, args.pg_interactions,
             args.pg_feedback, cluster, Path(tmp), _log, repeat=args.repeat,
+            keep=None if args.fresh else DATA_DIR,
         )  # fmt: skip
     _log("\n" + metrics_table(results))
     return {"runs": results}
@@ -301,6 +302,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     personas.add_argument("--customers", type=int, default=1_000_000)
     clv.add_argument("--timeout", type=float, default=1800)
+    inv = sub.add_parser(
+        "invitations", help="survey trigger rules on many candidates vs a loop"
+    )
+    inv.add_argument("--candidates", type=int, default=1_000_000)
     nba = sub.add_parser(
         "nba", help="next best action: scoring 1M customers, endpoints under load"
     )
@@ -314,6 +319,12 @@ def _parser() -> argparse.ArgumentParser:
     met.add_argument("--pg-feedback", type=int, default=100_000)
     met.add_argument("--engine", default="all", help="duckdb, postgresql or all")
     met.add_argument("--repeat", type=int, default=3, help="timed runs (median)")
+    met.add_argument(
+        "--fresh",
+        action="store_true",
+        help="generate the DuckDB set in a temporary folder instead of reusing "
+        "benchmarks/.data/metrics-duckdb-N-M",
+    )
     for p in (imp, both):
         p.add_argument("--rows", type=int, default=10_000_000)
         p.add_argument("--format", default="all", help="parquet, csv or all")
@@ -402,6 +413,10 @@ def main(argv: list[str] | None = None) -> int:
             payload["journey"] = cmd_journey(args)
         if args.command == "metrics":
             payload["metrics"] = cmd_metrics(args, cluster)
+        if args.command == "invitations":
+            from benchmarks.invitations import run as run_invitations
+
+            payload["invitations"] = run_invitations(args.candidates, _log)
         if args.command == "assistant":
             from benchmarks.assistant import run as run_assistant
 

@@ -333,6 +333,13 @@ class Settings(BaseSettings):
         description="Most drivers in one key-driver analysis (exact Shapley "
         "decomposition over all 2^k subsets).",
     )
+    metrics_refresh_after_import: bool = Field(
+        default=True,
+        description="After a file (or demo) import of feedback, interactions or "
+        "touchpoints, recompute the stored metrics overview when one is kept, so "
+        "the overview page reads it at once. API batches leave it to the next "
+        "view of the overview.",
+    )
 
     # --- care assistant (esperia.assistant) ---
     assistant_touchpoint_id: str = Field(

@@ -171,3 +171,75 @@ def drivers_command(
         "drivers", None, "month", since, until, min_n, as_json,
         target=target.lower(), kind=kind.lower(), bootstrap=bootstrap, seed=seed,
     )  # fmt: skip
+
+
+@metrics_app.command("refresh")
+def refresh_command(
+    period: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--period",
+            help="Trend period to store (repeatable); default: month and every "
+            "period stored already.",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Compute the overview again and store it (the page then reads it at once)."""
+    from esperia.metrics.frame import PERIODS
+    from esperia.metrics.overview import refresh_overview
+
+    settings = state().settings()
+    for name in period or []:
+        if name not in PERIODS:
+            # The store is not opened for a typo.
+            build_query(settings, period=name)
+    store = open_workspace(settings)
+    try:
+        result = refresh_overview(store, settings, period or None)
+    finally:
+        store.close()
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(
+        f"overview stored for {', '.join(result['periods'])} in "
+        f"{result['seconds']:.2f} s"
+    )
+    print_columns(
+        [["part", "seconds"], *([k, f"{v:.2f}"] for k, v in result["parts"].items())]
+    )
+
+
+@metrics_app.command("status")
+def status_command(as_json: AsJson = False) -> None:
+    """When each stored overview part was computed, and whether it is current."""
+    from esperia.metrics.summary import summary_status
+
+    settings = state().settings()
+    store = open_workspace(settings)
+    try:
+        rows = summary_status(store, settings)
+    finally:
+        store.close()
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo(
+            "no stored overview: the overview page computes it on first view, or "
+            "run `esperia metrics refresh`"
+        )
+        return
+    table = [["part", "period", "computed at (UTC)", "seconds", "current"]]
+    for row in rows:
+        current = "yes" if row["current"] else "no"
+        table.append([row["part"], row["variant"] or "—", row["computed_at"],
+                      f"{row['seconds']:.2f}", current])  # fmt: skip
+    print_columns(table)
+    stale = sum(1 for row in rows if not row["current"])
+    if stale:
+        typer.echo(
+            f"{stale} part(s) older than the data: the next view of the overview "
+            "recomputes them, or run `esperia metrics refresh`"
+        )

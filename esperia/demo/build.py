@@ -159,6 +159,10 @@ def build_demo(
         from esperia.assistant import assistant_for
 
         assistant_for(settings, store).train()
+        step("storing the metrics overview", 0.999)
+        from esperia.metrics.overview import refresh_overview
+
+        refresh_overview(store, settings)
     finally:
         store.close()
     truth = dict(data.ground_truth)

@@ -101,7 +101,7 @@ def import_file(
             store, duck, conn, spec, staged, options, progress,
             source=str(path), rejects_path=rejects_path, started=started,
         )  # fmt: skip
-    return _after_import(store, settings, summary)
+    return _after_import(store, settings, summary, refresh_metrics=True)
 
 
 def import_records(
@@ -157,17 +157,40 @@ def import_arrow(
             )  # fmt: skip
         finally:
             duck.unregister("_arrow_src")
-    return _after_import(store, settings, summary)
+    return _after_import(store, settings, summary, refresh_metrics=True)
 
 
 def _after_import(
-    store: Store, settings: Settings, summary: ImportSummary
+    store: Store,
+    settings: Settings,
+    summary: ImportSummary,
+    refresh_metrics: bool = False,
 ) -> ImportSummary:
-    """Analyse the text of the feedback just loaded (``text_enrich_on_import``).
+    """Analyse the text of the feedback just loaded (``text_enrich_on_import``),
+    then refresh the stored metrics overview (file and Arrow imports).
 
     Runs after the import committed, on the rows of this import only (new and
     updated), so a file or an API batch arrives already enriched and redacted.
+    API batches do not refresh the overview: they come often and small, and a
+    full refresh each time would cost more than the next view recomputing it.
     """
+    summary = _enrich_after_import(store, settings, summary)
+    if (
+        refresh_metrics
+        and summary.import_id is not None
+        and (summary.loaded or summary.updated)
+    ):
+        from esperia.metrics.overview import refresh_after_import
+
+        took = refresh_after_import(store, settings, summary.kind)
+        if took is not None:
+            summary.seconds += took
+    return summary
+
+
+def _enrich_after_import(
+    store: Store, settings: Settings, summary: ImportSummary
+) -> ImportSummary:
     if (
         summary.kind != "feedback"
         or not settings.text_enrich_on_import

@@ -250,7 +250,9 @@ class DuckDBStore(Store):
     def ibis(self) -> ibis.BaseBackend:
         import ibis
 
-        return ibis.duckdb.from_connection(self._con.cursor())
+        with self._lock:  # cursors are made one at a time, as in connect()
+            cursor = self._con.cursor()
+        return ibis.duckdb.from_connection(cursor)
 
     def close(self) -> None:
         with self._lock:

@@ -671,6 +671,18 @@ CREATE INDEX assistant_conversations_updated ON assistant_conversations (updated
 CREATE INDEX assistant_handovers_status ON assistant_handovers (status)
 """
 
+_METRICS_SUMMARY = """
+CREATE TABLE metrics_summaries (
+    part TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    stamp TEXT NOT NULL,
+    computed_at TIMESTAMPTZ NOT NULL,
+    seconds DOUBLE PRECISION NOT NULL,
+    rows_json TEXT NOT NULL,
+    error TEXT
+)
+"""
+
 # Next best action (esperia.nba): the scored context per customer (one row
 # each, written sorted by customer so a point lookup touches one block), the
 # scoring runs, and every action given or held back (the holdout controls),
@@ -766,6 +778,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         7, "survey answers per item", _FEEDBACK_ITEMS, _FEEDBACK_ITEMS_PG_INDEXES
     ),
     Migration(8, "care assistant", _ASSISTANT, _ASSISTANT_PG_INDEXES),
+    Migration(9, "stored metrics overview", _METRICS_SUMMARY),
     Migration(10, "close the loop: rules, cases, outbox", _ACT, _ACT_PG_INDEXES),
     Migration(11, "personas, versions, members", _PERSONAS, _PERSONAS_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),

@@ -18,11 +18,8 @@ again creates none that exist already: it is idempotent.
 
 from __future__ import annotations
 
-import bisect
 import csv
-import hashlib
 import secrets
-from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -34,6 +31,7 @@ from esperia.errors import InvalidInput
 from esperia.store import Store
 from esperia.surveys.catalog import get_survey, survey_version
 from esperia.surveys.model import LANGS, Survey
+from esperia.surveys.selection import candidates_sql, fetch_table, select
 
 __all__ = [
     "InviteResult",
@@ -44,8 +42,6 @@ __all__ = [
     "list_invitations",
     "new_token",
 ]
-
-_MAX_UINT64 = float(2**64)
 
 
 @dataclass
@@ -74,22 +70,18 @@ def invitation_link(settings: Settings, token: str) -> str:
     return f"{settings.public_url.rstrip('/')}/s/{token}"
 
 
-def _sampled(seed: int, survey_id: str, interaction_id: str, share: float) -> bool:
-    if share >= 1:
-        return True
-    digest = hashlib.blake2b(
-        f"{seed}:{survey_id}:{interaction_id}".encode(), digest_size=8
-    ).digest()
-    return int.from_bytes(digest, "big") / _MAX_UINT64 < share
-
-
 def _candidates(
-    store: Store, survey: Survey, since: datetime, until: datetime
-) -> list[tuple[Any, ...]]:
+    store: Store,
+    survey: Survey,
+    since: datetime,
+    until: datetime,
+    delay: timedelta,
+    gap: timedelta,
+) -> pa.Table:
     trigger = survey.trigger
     assert trigger is not None
     where = ["i.occurred_at >= ?", "i.occurred_at <= ?"]
-    params: list[Any] = [since, until]
+    params: list[Any] = [delay, since, until]
     for column, values in (
         ("i.touchpoint_id", trigger.touchpoints),
         ("i.type", trigger.types),
@@ -98,45 +90,9 @@ def _candidates(
         if values:
             where.append(f"{column} IN ({', '.join('?' for _ in values)})")
             params.extend(values)
-    params.append(survey.id)
-    sql = f"""
-        SELECT i.interaction_id, i.customer_id, i.touchpoint_id, i.occurred_at,
-               c.email, c.language,
-               coalesce(c.consent_marketing, FALSE)
-                 AND coalesce(c.consent_analytics, TRUE) AS may_contact
-        FROM interactions i JOIN customers c ON c.customer_id = i.customer_id
-        WHERE {" AND ".join(where)}
-          AND NOT EXISTS (
-            SELECT 1 FROM survey_invitations v
-            WHERE v.survey_id = ? AND v.interaction_id = i.interaction_id)
-        ORDER BY i.occurred_at, i.interaction_id
-    """
+    params.extend([survey.id, gap, gap])
     with store.connect() as conn:
-        return conn.fetchall(sql, params)
-
-
-def _contacts(store: Store, customers: set[str]) -> dict[str, list[datetime]]:
-    """Existing invitation dates per customer, sorted (any survey)."""
-    out: dict[str, list[datetime]] = defaultdict(list)
-    if not customers:
-        return out
-    with store.connect() as conn:
-        conn.load_arrow("_survey_who", pa.table({"customer_id": sorted(customers)}))
-        rows = conn.fetchall(
-            "SELECT v.customer_id, v.due_at FROM survey_invitations v "
-            "JOIN _survey_who w ON w.customer_id = v.customer_id "
-            "ORDER BY v.customer_id, v.due_at"
-        )
-        conn.execute("DROP TABLE _survey_who")
-    for customer, due in rows:
-        out[customer].append(due)
-    return out
-
-
-def _too_close(dates: list[datetime], when: datetime, gap: timedelta) -> bool:
-    at = bisect.bisect_left(dates, when)
-    near = dates[max(at - 1, 0) : at + 1]
-    return any(abs(when - d) < gap for d in near)
+        return fetch_table(conn, candidates_sql(where), params)
 
 
 def create_invitations(
@@ -162,58 +118,25 @@ def create_invitations(
     result = InviteResult(survey.id, start.isoformat(), until.isoformat())
     gap = timedelta(days=settings.survey_min_days_between)
     with store.write_lock:
-        rows = _candidates(store, survey, start, until)
-        result.candidates = len(rows)
-        contacts = _contacts(store, {str(r[1]) for r in rows if r[6]})
-        chosen: list[dict[str, Any]] = []
-        for interaction, customer, touchpoint, occurred, email, lang, may in rows:
-            if not may:
-                result.no_consent += 1
-                continue
-            if not _sampled(trigger.seed, survey.id, interaction, trigger.sample):
-                result.sampled_out += 1
-                continue
-            due = occurred + delay
-            dates = contacts[customer]
-            if gap and _too_close(dates, due, gap):
-                result.too_frequent += 1
-                continue
-            bisect.insort(dates, due)
-            chosen.append(
-                {
-                    "token": new_token(),
-                    "customer_id": customer,
-                    "interaction_id": interaction,
-                    "touchpoint_id": touchpoint,
-                    "email": email,
-                    "language": lang if lang in LANGS else survey.default_language,
-                    "due_at": due,
-                }
-            )
-        result.created = _insert(store, survey, chosen)
+        table = _candidates(store, survey, start, until, delay, gap)
+        picked = select(
+            table, seed=trigger.seed, survey_id=survey.id, share=trigger.sample,
+            gap=gap, languages=tuple(LANGS), default_language=survey.default_language,
+        )  # fmt: skip
+        result.candidates = picked.candidates
+        result.no_consent = picked.no_consent
+        result.sampled_out = picked.sampled_out
+        result.too_frequent = picked.too_frequent
+        result.created = _insert(store, survey, picked.chosen)
     return result
 
 
-def _insert(store: Store, survey: Survey, chosen: list[dict[str, Any]]) -> int:
-    if not chosen:
+def _insert(store: Store, survey: Survey, chosen: pa.Table) -> int:
+    if not chosen.num_rows:
         return 0
     version = survey_version(store, survey.id)
-    table = pa.Table.from_pylist(
-        chosen,
-        schema=pa.schema(
-            [
-                ("token", pa.string()),
-                ("customer_id", pa.string()),
-                ("interaction_id", pa.string()),
-                ("touchpoint_id", pa.string()),
-                ("email", pa.string()),
-                ("language", pa.string()),
-                ("due_at", pa.timestamp("us", tz="UTC")),
-            ]
-        ),
-    )
     with store.connect() as conn, conn.transaction():
-        conn.load_arrow("_survey_new", table)
+        conn.load_arrow("_survey_new", chosen)
         conn.execute(
             "INSERT INTO survey_invitations (token, survey_id, survey_version, kind, "
             "customer_id, interaction_id, touchpoint_id, email, language, "
@@ -223,7 +146,7 @@ def _insert(store: Store, survey: Survey, chosen: list[dict[str, Any]]) -> int:
             (survey.id, version),
         )
         conn.execute("DROP TABLE _survey_new")
-    return len(chosen)
+    return int(chosen.num_rows)
 
 
 def create_open_response(store: Store, survey: Survey, language: str) -> str:

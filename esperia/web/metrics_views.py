@@ -150,6 +150,11 @@ def metrics_page(
         "drivers_chart": _drivers_figure(driver_rows, lang),
         "errors": {k: v["error"] for k, v in parts.items() if v.get("error")},
         "min_n": settings.metrics_min_n,
+        # The oldest part tells how old the page's figures are.
+        "computed_at": min(p["computed_at"] for p in parts.values()).replace("T", " ")[
+            :19
+        ],
+        "stored": all(p["from_summary"] for p in parts.values()),
     }
     return render(request, "metrics.html", context)
 

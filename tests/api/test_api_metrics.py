@@ -29,6 +29,13 @@ def test_metric_rows_and_overview(loaded: Api) -> None:
     assert heat["TP-SHOP"]["csat"]["n"] == 14
     over = client.get("/api/v1/metrics/overview", headers=read).json()
     assert over["nps_trend"]["rows"] and "seconds" in over["drivers"]
+    assert not over["drivers"]["from_summary"] and over["drivers"]["computed_at"]
+    again = client.get("/api/v1/metrics/overview", headers=read).json()
+    assert again["drivers"]["from_summary"]
+    assert again["drivers"]["computed_at"] == over["drivers"]["computed_at"]
+    assert {k: v["rows"] for k, v in again.items()} == {
+        k: v["rows"] for k, v in over.items()
+    }
 
 
 def test_metric_errors(loaded: Api) -> None:

@@ -86,3 +86,24 @@ def test_readable_tables_and_errors(ws: Path) -> None:
     bad = esperia(ws, "metrics", "nps", "--by", "weather")
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: cannot group by 'weather'")
+
+
+def test_refresh_then_status_says_when_and_whether_current(ws: Path) -> None:
+    code, out = run(ws, "metrics", "status")
+    assert code == 0 and "no stored overview" in out, out
+    code, out = run(ws, "metrics", "refresh", "--period", "month",
+                    "--period", "week", "--json")  # fmt: skip
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["periods"] == ["month", "week"]
+    assert {"promises", "nps_trend:month", "nps_trend:week"} <= set(result["parts"])
+    code, out = run(ws, "metrics", "status", "--json")
+    assert code == 0, out
+    rows = json.loads(out)
+    assert {(r["part"], r["variant"]) for r in rows} >= {
+        ("nps_trend", "week"), ("nps_trend", "month"), ("drivers", ""),
+    }  # fmt: skip
+    assert all(r["current"] and r["computed_at"] for r in rows)
+    bad = esperia(ws, "metrics", "refresh", "--period", "fortnight")
+    assert bad.returncode == 1 and "error:" in bad.stderr and "fortnight" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -26,6 +26,10 @@ def test_metrics_and_touchpoints_pages(admin_web, measured) -> None:  # type: ig
     assert 'href="/metrics"' in html and 'aria-current="page"' in html
     assert html.count('class="plot"') >= 5  # 3 trends, pyramid, radar (+ drivers)
     assert "Piramide CX" in html and "speed" in html
+    # First view computes and stores the figures; the next one reads them.
+    assert 'data-from-summary="no"' in html and "per questa visita" in html
+    again = admin_web.client.get("/metrics").text
+    assert 'data-from-summary="yes"' in again and "sono aggiornati" in again
     quarter = admin_web.client.get("/metrics?period=quarter")
     assert quarter.status_code == 200 and "2025-01-01" in quarter.text
     heat = admin_web.client.get("/touchpoints")
