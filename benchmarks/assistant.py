@@ -85,9 +85,7 @@ def knowledge() -> dict[str, Any]:
     the answer text only, by someone who never saw the entries' questions, the
     other sets or the synonyms, committed before its first measurement and
     measured once: the figure that counts)."""
-    return {
-        split: _knowledge(split) for split in ("dev", "test", "heldout", "blind")
-    }
+    return {split: _knowledge(split) for split in ("dev", "test", "heldout", "blind")}
 
 
 def _knowledge(split: str) -> dict[str, Any]:
