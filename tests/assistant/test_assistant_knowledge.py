@@ -58,7 +58,8 @@ def test_demo_knowledge_base_size_and_languages() -> None:
 
 
 @pytest.mark.parametrize(
-    ("split", "floor"), [("dev", 0.94), ("test", 0.93), ("heldout", 0.86)]
+    ("split", "floor"),
+    [("dev", 0.94), ("test", 0.93), ("heldout", 0.86), ("blind", 0.875)],
 )
 def test_paraphrased_questions_find_their_entry(split: str, floor: float) -> None:
     base = KnowledgeBase(builtin_entries())
@@ -77,8 +78,16 @@ def test_paraphrased_questions_find_their_entry(split: str, floor: float) -> Non
         assert all(h.entry.language == language for h in hits)
     # Measured (round 4) 0.98 (dev), 0.96 (round-2 test), 0.89 (round-3
     # held-out) first; top 3 1.0 on dev and test; see docs/benchmarks.md.
+    # The blind set (written from the answers only, measured once) scored
+    # 0.905 first and 1.0 top 3; its floor is that figure minus 0.03.
     assert first / len(rows) >= floor
     assert in_top3 / len(rows) >= (0.85 if split == "heldout" else 0.97)
+
+
+def test_blind_set_asks_about_every_entry_once() -> None:
+    with (DATA / "knowledge_blind.csv").open(encoding="utf-8") as fh:
+        ids = [row["entry_id"] for row in csv.DictReader(fh)]
+    assert sorted(ids) == sorted(e.entry_id for e in builtin_entries())
 
 
 def test_alternative_questions_from_markdown_and_csv(tmp_path: Path) -> None:
