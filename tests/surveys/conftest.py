@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from support.surveys_time import NOW
 
 if TYPE_CHECKING:
     from esperia.config import Settings
     from esperia.store import Store
-
-#: "Now" for every trigger test: the data below sits in the ten days before it.
-NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
 
 
 def _customers() -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import NOW
 from fastapi.testclient import TestClient
+from support.surveys_time import NOW
 
 from esperia.auth.api_keys import create_key
 from esperia.surveys import EXAMPLES, create_invitations, get_survey

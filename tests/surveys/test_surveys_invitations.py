@@ -8,7 +8,7 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import NOW
+from support.surveys_time import NOW
 
 from esperia.errors import InvalidInput
 from esperia.surveys import (

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from conftest import NOW
+from support.surveys_time import NOW
 
 from esperia.errors import InvalidInput
 from esperia.surveys import (

@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 import pytest
-from conftest import NOW
+from support.surveys_time import NOW
 
 from esperia.errors import Conflict, NotFound
 from esperia.surveys import (
