@@ -188,11 +188,11 @@ def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_personas(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.personas import run_personas_benchmark
 
-    folder = _workdir()
-    try:
-        return run_personas_benchmark(args.customers, folder, _log)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    # Kept between runs (benchmarks/.data is gitignored): generating a million
+    # customers takes longer than building their personas.
+    folder = DATA_DIR / f"personas-{args.customers}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return run_personas_benchmark(args.customers, folder, _log)
 
 
 def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:

@@ -7,6 +7,7 @@ DuckDB, rows from PostgreSQL) and never loops over customers.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,11 +21,19 @@ from esperia.vocabulary import CHANNELS, MODULES, STAGES
 __all__ = ["FeatureFrame", "compute_features"]
 
 #: Aspects kept as features: the most mentioned ones in the workspace.
-TOP_ASPECTS = 12
+TOP_ASPECTS = 16
+#: Order categories kept (``orders.properties.category``): the most frequent.
+TOP_CATEGORIES = 12
+#: Declared customer attributes (``customers.attributes`` keys) are used when
+#: they have between 2 and this many values in a sample of customers.
+MAX_DECLARED_LEVELS = 12
+#: Customers read to discover the declared attributes worth a feature.
+DECLARED_SAMPLE = 2_000
 #: Activities (channel and interaction type) counted per customer: the most
 #: frequent ones in the workspace.
 TOP_ACTIVITIES = 24
 _SAFE = re.compile(r"[^a-z0-9_]")
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
 
 @dataclass
@@ -35,6 +44,9 @@ class FeatureFrame:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     categories: dict[str, np.ndarray] = field(default_factory=dict)
     families: dict[str, list[str]] = field(default_factory=dict)
+    #: Count blocks for the mixture model: block name → its count columns
+    #: (activity mix, month, time of day, order category, aspects).
+    blocks: dict[str, list[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.customer_ids)
@@ -70,7 +82,8 @@ def _shares(
     ]
 
 
-def _behaviour_sql(channels: list[str]) -> str:
+def _behaviour_sql(channels: list[str], keys: list[tuple[str, str]]) -> str:
+    """Every interaction feature in one scan of interactions ⋈ touchpoints."""
     cols = [
         "i.customer_id",
         "count(*) AS interactions",
@@ -102,6 +115,20 @@ def _behaviour_sql(channels: list[str]) -> str:
         f"/ {care} AS care_{c}"
         for c in ("phone", "chat", "email")
     ]
+    # Season and time of day as counts of direct contacts (the mixture model
+    # reads them as multinomials): month of the year, 3-hour slot of the day.
+    is_direct = "t.contact IS DISTINCT FROM 'indirect'"
+    cols += [
+        f"count(*) FILTER (WHERE {is_direct} AND extract(month FROM i.occurred_at) "
+        f"= {m}) AS month_{m:02d}"
+        for m in range(1, 13)
+    ]
+    cols += [
+        f"count(*) FILTER (WHERE {is_direct} AND extract(hour FROM i.occurred_at) "
+        f"BETWEEN {3 * h} AND {3 * h + 2}) AS daypart_{3 * h:02d}"
+        for h in range(8)
+    ]
+    cols += _activity_columns(keys)
     return (
         f"SELECT {', '.join(cols)} FROM interactions i "
         "JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id "
@@ -120,24 +147,29 @@ def _activity_keys(conn: Connection) -> list[tuple[str, str]]:
     return [(str(c), str(k)) for c, k, _ in rows]
 
 
-def _activity_sql(keys: list[tuple[str, str]]) -> str:
+def _activity_columns(keys: list[tuple[str, str]]) -> list[str]:
     """Counts per customer of each activity: a channel used for a kind of contact
     (a purchase in the shop, a browse on the app, a chat with care)."""
-    cols = [
+    return [
         f"count(*) FILTER (WHERE t.channel = '{c.replace(chr(39), '')}' "
         f"AND coalesce(i.type, '') = '{k.replace(chr(39), '')}') "
         f"AS activity_{_name(c)}__{_name(k) or 'none'}"
         for c, k in keys
     ]
-    return (
-        f"SELECT i.customer_id, {', '.join(cols)} FROM interactions i "
-        "JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id "
-        "GROUP BY i.customer_id"
+
+
+def _orders_sql(categories: list[str]) -> str:
+    """Order features in one scan; category counts from ``properties``."""
+    cols = "".join(
+        f", count(*) FILTER (WHERE properties->>'category' = "
+        f"'{c.replace(chr(39), '')}') AS category_{_name(c)}"
+        for c in categories
     )
+    return _ORDERS_SQL.replace("{categories}", cols)
 
 
 _ORDERS_SQL = """
-SELECT customer_id,
+SELECT customer_id{categories},
        count(*) AS orders,
        sum(revenue) AS revenue,
        avg(revenue) AS basket,
@@ -177,7 +209,11 @@ def _modules_sql() -> str:
 
 
 def _aspects_sql(aspects: list[str]) -> str:
-    cols = _shares("a.aspect", aspects, "count(*)", "aspect")
+    cols = [
+        f"count(*) FILTER (WHERE a.aspect = '{a.replace(chr(39), '')}') "
+        f"AS mentions_{_name(a)}"
+        for a in aspects
+    ]
     return (
         f"SELECT f.customer_id, {', '.join(cols)} FROM feedback_aspects a "
         "JOIN feedback f ON f.feedback_id = a.feedback_id "
@@ -187,9 +223,35 @@ def _aspects_sql(aspects: list[str]) -> str:
 
 _CUSTOMERS_SQL = """
 SELECT customer_id, birth_year, first_seen_at,
-       coalesce(language, '') AS language, coalesce(region, '') AS region
+       coalesce(language, '') AS language, coalesce(region, '') AS region,
+       coalesce(segment, '') AS segment{declared}
 FROM customers ORDER BY customer_id
 """
+
+
+def _declared_keys(conn: Connection) -> list[str]:
+    """Keys of ``customers.attributes`` that read as a declared preference: a
+    few distinct plain values (a loyalty card, how they heard of us), found
+    in a sample of customers; free text and identifiers are left out."""
+    rows = conn.fetchall(
+        "SELECT attributes FROM customers WHERE attributes IS NOT NULL "
+        f"ORDER BY customer_id LIMIT {DECLARED_SAMPLE}"
+    )
+    levels: dict[str, set[str]] = {}
+    seen: dict[str, int] = {}
+    for (raw,) in rows:
+        data = json.loads(raw) if isinstance(raw, str) else raw
+        for key, value in (data if isinstance(data, dict) else {}).items():
+            seen[key] = seen.get(key, 0) + 1
+            if isinstance(value, str | bool | int):
+                levels.setdefault(str(key), set()).add(str(value).lower())
+    return sorted(
+        key
+        for key, values in levels.items()
+        if 2 <= len(values) <= MAX_DECLARED_LEVELS
+        and seen[key] * 2 >= len(rows)
+        and _KEY.fullmatch(key)
+    )
 
 
 def _days(later: np.ndarray, earlier: Any) -> np.ndarray:
@@ -254,7 +316,11 @@ def _align(
 
 def compute_features(conn: Connection, as_of: datetime | None = None) -> FeatureFrame:
     """Every feature family for every customer, in customer-id order."""
-    base = _fetch(conn, _CUSTOMERS_SQL)
+    declared = _declared_keys(conn)
+    extra = "".join(
+        f", coalesce(lower(attributes->>'{k}'), '') AS declared_{k}" for k in declared
+    )
+    base = _fetch(conn, _CUSTOMERS_SQL.replace("{declared}", extra))
     ids = np.asarray(base.get("customer_id", []), dtype=object).astype(str)
     frame = FeatureFrame(customer_ids=ids)
     if len(ids) == 0:
@@ -263,10 +329,17 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
         {r[0] for r in conn.fetchall("SELECT DISTINCT channel FROM touchpoints")}
         | set(CHANNELS)
     )
-    behaviour = _align(ids, _fetch(conn, _behaviour_sql(channels)), 0.0)
-    orders = _align(ids, _fetch(conn, _ORDERS_SQL), 0.0)
     keys = _activity_keys(conn)
-    activity = _align(ids, _fetch(conn, _activity_sql(keys)), 0.0) if keys else {}
+    behaviour = _align(ids, _fetch(conn, _behaviour_sql(channels, keys)), 0.0)
+    categories = [
+        str(r[0])
+        for r in conn.fetchall(
+            "SELECT properties->>'category' AS c FROM orders "
+            "WHERE properties->>'category' IS NOT NULL GROUP BY c "
+            f"ORDER BY count(*) DESC, c LIMIT {TOP_CATEGORIES}"
+        )
+    ]
+    orders = _align(ids, _fetch(conn, _orders_sql(categories)), 0.0)
     feedback = _align(ids, _fetch(conn, _FEEDBACK_SQL), np.nan)
     modules = _align(ids, _fetch(conn, _modules_sql()), 0.0)
     aspects_list = [
@@ -281,6 +354,11 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
         if aspects_list
         else {}
     )
+    mentions = [n for n in aspects if n.startswith("mentions_")]
+    if mentions:
+        total = np.maximum(np.sum([aspects[n] for n in mentions], axis=0), 1.0)
+        for n in mentions:
+            aspects["aspect_" + n[len("mentions_") :]] = aspects[n] / total
     if as_of is None:
         stamp = conn.scalar("SELECT max(occurred_at) FROM interactions") or conn.scalar(
             "SELECT max(ordered_at) FROM orders"
@@ -306,7 +384,6 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
         orders.pop(name, None)
     cols.update(behaviour)
     cols.update(orders)
-    cols.update(activity)
     cols.update(feedback)
     cols.update(modules)
     cols.update(aspects)
@@ -315,11 +392,26 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
     cols["age"] = year - birth
     frame.categories["language"] = np.asarray(base["language"], dtype=object)
     frame.categories["region"] = np.asarray(base["region"], dtype=object)
+    frame.categories["segment"] = np.asarray(base["segment"], dtype=object)
+    for key in declared:
+        frame.categories[f"declared_{key}"] = np.asarray(
+            base[f"declared_{key}"], dtype=object
+        )
     frame.families = {
         "behaviour": ["recency_days", "tenure_days", *behaviour],
         "orders": list(orders),
-        "activity": list(activity),
         "attitudes": [*feedback, *modules, *aspects],
         "demographics": ["age"],
     }
+    frame.blocks = {
+        name: [n for n in cols if n.startswith(prefix)]
+        for name, prefix in (
+            ("activity", "activity_"),
+            ("season", "month_"),
+            ("time_of_day", "daypart_"),
+            ("category", "category_"),
+            ("aspects", "mentions_"),
+        )
+    }
+    frame.blocks = {k: v for k, v in frame.blocks.items() if v}
     return frame

@@ -573,6 +573,14 @@ _PERSONAS_PG_INDEXES = """
 CREATE INDEX persona_members_customer ON persona_members (customer_id, version)
 """
 
+# Personas from the latent class model (migration 15): how sure the assignment
+# is (posterior probability) and whether the customer showed too little
+# activity to be typed with confidence.
+_PERSONA_CONFIDENCE = """
+ALTER TABLE persona_members ADD COLUMN confidence REAL;
+ALTER TABLE persona_members ADD COLUMN low_activity BOOLEAN
+"""
+
 # The care assistant (esperia.assistant): conversations with their state and
 # redacted messages, handovers waiting for a person (the future case inbox picks
 # them up by status), and intent corrections that become training examples.
@@ -643,7 +651,7 @@ CREATE INDEX assistant_handovers_status ON assistant_handovers (status)
 
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
-#: 11 personas, 12 surveys); a workspace applies whichever it has not applied.
+#: 11 personas, 12 surveys, 15 persona confidence); a workspace applies whichever it has not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
@@ -658,6 +666,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "close the loop: rules, cases, outbox", _ACT, _ACT_PG_INDEXES),
     Migration(11, "personas, versions, members", _PERSONAS, _PERSONAS_PG_INDEXES),
     Migration(12, "surveys, invitations, answers", _SURVEYS, _SURVEYS_PG_INDEXES),
+    Migration(15, "persona membership confidence", _PERSONA_CONFIDENCE),
 )
 
 _PLACEHOLDERS = {
