@@ -83,66 +83,90 @@ def _shares(
 
 
 def _behaviour_sql(channels: list[str], keys: list[tuple[str, str]]) -> str:
-    """Every interaction feature in one scan of interactions ⋈ touchpoints."""
+    """Every interaction feature in one scan of the events table."""
     cols = [
-        "i.customer_id",
+        "e.cix",
         "count(*) AS interactions",
-        "count(*) FILTER (WHERE t.contact IS DISTINCT FROM 'indirect') "
-        "AS direct_contacts",
-        "max(i.occurred_at) AS last_interaction",
-        "min(i.occurred_at) AS first_interaction",
-        "count(*) FILTER (WHERE t.medium = 'physical') * 1.0 / count(*) "
+        "count(*) FILTER (WHERE e.direct) AS direct_contacts",
+        "max(e.occurred_at) AS last_interaction",
+        "min(e.occurred_at) AS first_interaction",
+        "count(*) FILTER (WHERE e.medium = 'physical') * 1.0 / count(*) "
         "AS share_physical",
-        "count(*) FILTER (WHERE t.contact = 'direct') * 1.0 / count(*) AS share_direct",
-        "count(*) FILTER (WHERE extract(hour FROM i.occurred_at) < 12) * 1.0 "
-        "/ count(*) AS share_morning",
-        "count(*) FILTER (WHERE extract(hour FROM i.occurred_at) >= 18) * 1.0 "
-        "/ count(*) AS share_evening",
-        "count(*) FILTER (WHERE extract(dow FROM i.occurred_at) IN (0, 6)) * 1.0 "
-        "/ count(*) AS share_weekend",
-        "count(*) FILTER (WHERE t.stage = 'service') * 1.0 / count(*) AS share_care",
+        "count(*) FILTER (WHERE e.contact = 'direct') * 1.0 / count(*) AS share_direct",
+        "count(*) FILTER (WHERE e.hour_of_day < 12) * 1.0 / count(*) AS share_morning",
+        "count(*) FILTER (WHERE e.hour_of_day >= 18) * 1.0 / count(*) AS share_evening",
+        "count(*) FILTER (WHERE e.day_of_week IN (0, 6)) * 1.0 / count(*) "
+        "AS share_weekend",
+        "count(*) FILTER (WHERE e.stage = 'service') * 1.0 / count(*) AS share_care",
     ]
     # Mixes over direct contacts only: indirect ones (an ad seen, a press
     # mention) say what the company pushed, not how the customer chose to deal.
-    direct = (
-        "greatest(count(*) FILTER (WHERE t.contact IS DISTINCT FROM 'indirect'), 1)"
-    )
-    cols += _shares("t.channel", channels, direct, "channel", "t.contact")
-    cols += _shares("t.stage", list(STAGES), direct, "stage", "t.contact")
-    care = "greatest(count(*) FILTER (WHERE t.stage = 'service'), 1)"
+    direct = "greatest(count(*) FILTER (WHERE e.direct), 1)"
+    cols += _shares("e.channel", channels, direct, "channel", "e.contact")
+    cols += _shares("e.stage", list(STAGES), direct, "stage", "e.contact")
+    care = "greatest(count(*) FILTER (WHERE e.stage = 'service'), 1)"
     cols += [
-        f"count(*) FILTER (WHERE t.stage = 'service' AND t.channel = '{c}') * 1.0 "
+        f"count(*) FILTER (WHERE e.stage = 'service' AND e.channel = '{c}') * 1.0 "
         f"/ {care} AS care_{c}"
         for c in ("phone", "chat", "email")
     ]
     # Season and time of day as counts of direct contacts (the mixture model
     # reads them as multinomials): month of the year, 3-hour slot of the day.
-    is_direct = "t.contact IS DISTINCT FROM 'indirect'"
     cols += [
-        f"count(*) FILTER (WHERE {is_direct} AND extract(month FROM i.occurred_at) "
-        f"= {m}) AS month_{m:02d}"
+        f"count(*) FILTER (WHERE e.direct AND e.month_of_year = {m}) AS month_{m:02d}"
         for m in range(1, 13)
     ]
     cols += [
-        f"count(*) FILTER (WHERE {is_direct} AND extract(hour FROM i.occurred_at) "
-        f"BETWEEN {3 * h} AND {3 * h + 2}) AS daypart_{3 * h:02d}"
+        f"count(*) FILTER (WHERE e.direct AND e.hour_of_day BETWEEN {3 * h} "
+        f"AND {3 * h + 2}) "
+        f"AS daypart_{3 * h:02d}"
         for h in range(8)
     ]
     cols += _activity_columns(keys)
-    return (
-        f"SELECT {', '.join(cols)} FROM interactions i "
-        "JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id "
-        "GROUP BY i.customer_id"
-    )
+    return f"SELECT {', '.join(cols)} FROM _persona_events e GROUP BY e.cix"
+
+
+#: One row per interaction with the fields the features need, computed once:
+#: the customer's position, the touchpoint's traits and the calendar fields.
+#: On DuckDB each ``extract`` from a zoned timestamp is a time-zone conversion,
+#: and the optimiser repeats an inlined expression inside every FILTER, so
+#: materialising them first made the scan several times faster.
+_EVENTS_SQL = """
+CREATE TEMP TABLE _persona_events AS
+SELECT c.cix, i.occurred_at, coalesce(i.type, '') AS kind,
+       t.channel, t.stage, t.medium, t.contact,
+       t.contact IS DISTINCT FROM 'indirect' AS direct,
+       CAST(extract(month FROM i.occurred_at) AS SMALLINT) AS month_of_year,
+       CAST(extract(hour FROM i.occurred_at) AS SMALLINT) AS hour_of_day,
+       CAST(extract(dow FROM i.occurred_at) AS SMALLINT) AS day_of_week
+FROM interactions i
+JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id
+JOIN _persona_customers c ON c.customer_id = i.customer_id
+"""
+
+_ORDER_ROWS_SQL = """
+CREATE TEMP TABLE _persona_orders AS
+SELECT c.cix, o.revenue, o.items, o.ordered_at,
+       CAST(extract(month FROM o.ordered_at) AS SMALLINT) AS month_of_year,
+       o.properties->>'category' AS category
+FROM orders o JOIN _persona_customers c ON c.customer_id = o.customer_id
+"""
+
+_CUSTOMER_INDEX_SQL = """
+CREATE TEMP TABLE _persona_customers AS
+SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER)
+       AS cix
+FROM customers
+"""
+
+_TEMP_TABLES = ("_persona_events", "_persona_orders", "_persona_customers")
 
 
 def _activity_keys(conn: Connection) -> list[tuple[str, str]]:
     """The most frequent (channel, interaction type) pairs of the workspace."""
     rows = conn.fetchall(
-        "SELECT t.channel, coalesce(i.type, '') AS kind, count(*) AS n "
-        "FROM interactions i JOIN touchpoints t ON t.touchpoint_id = i.touchpoint_id "
-        "GROUP BY t.channel, coalesce(i.type, '') "
-        f"ORDER BY n DESC, t.channel, kind LIMIT {TOP_ACTIVITIES}"
+        "SELECT channel, kind, count(*) AS n FROM _persona_events "
+        f"GROUP BY channel, kind ORDER BY n DESC, channel, kind LIMIT {TOP_ACTIVITIES}"
     )
     return [(str(c), str(k)) for c, k, _ in rows]
 
@@ -151,8 +175,8 @@ def _activity_columns(keys: list[tuple[str, str]]) -> list[str]:
     """Counts per customer of each activity: a channel used for a kind of contact
     (a purchase in the shop, a browse on the app, a chat with care)."""
     return [
-        f"count(*) FILTER (WHERE t.channel = '{c.replace(chr(39), '')}' "
-        f"AND coalesce(i.type, '') = '{k.replace(chr(39), '')}') "
+        f"count(*) FILTER (WHERE e.channel = '{c.replace(chr(39), '')}' "
+        f"AND e.kind = '{k.replace(chr(39), '')}') "
         f"AS activity_{_name(c)}__{_name(k) or 'none'}"
         for c, k in keys
     ]
@@ -161,7 +185,7 @@ def _activity_columns(keys: list[tuple[str, str]]) -> list[str]:
 def _orders_sql(categories: list[str]) -> str:
     """Order features in one scan; category counts from ``properties``."""
     cols = "".join(
-        f", count(*) FILTER (WHERE properties->>'category' = "
+        f", count(*) FILTER (WHERE category = "
         f"'{c.replace(chr(39), '')}') AS category_{_name(c)}"
         for c in categories
     )
@@ -169,7 +193,7 @@ def _orders_sql(categories: list[str]) -> str:
 
 
 _ORDERS_SQL = """
-SELECT customer_id{categories},
+SELECT cix{categories},
        count(*) AS orders,
        sum(revenue) AS revenue,
        avg(revenue) AS basket,
@@ -177,34 +201,35 @@ SELECT customer_id{categories},
        avg(ln(greatest(coalesce(items, 1), 0) + 1)) AS log_items,
        max(ordered_at) AS last_order,
        min(ordered_at) AS first_order,
-       count(*) FILTER (WHERE extract(month FROM ordered_at) = 12) * 1.0 / count(*)
+       count(*) FILTER (WHERE month_of_year = 12) * 1.0 / count(*)
            AS season_december,
-       count(*) FILTER (WHERE extract(month FROM ordered_at) IN (2, 9)) * 1.0
+       count(*) FILTER (WHERE month_of_year IN (2, 9)) * 1.0
            / count(*) AS season_school,
-       count(*) FILTER (WHERE extract(month FROM ordered_at) IN (6, 7, 8)) * 1.0
+       count(*) FILTER (WHERE month_of_year IN (6, 7, 8)) * 1.0
            / count(*) AS season_summer
-FROM orders GROUP BY customer_id
+FROM _persona_orders GROUP BY cix
 """
 
 _FEEDBACK_SQL = """
-SELECT f.customer_id,
+SELECT c.cix,
        count(*) AS feedback,
        avg(f.nps) AS nps_mean,
        count(*) FILTER (WHERE f.nps >= 9) * 1.0
            / greatest(count(f.nps), 1) AS share_promoter,
        avg(ft.sentiment) AS sentiment_mean
-FROM feedback f LEFT JOIN feedback_text ft ON ft.feedback_id = f.feedback_id
-WHERE f.customer_id IS NOT NULL
-GROUP BY f.customer_id
+FROM feedback f
+JOIN _persona_customers c ON c.customer_id = f.customer_id
+LEFT JOIN feedback_text ft ON ft.feedback_id = f.feedback_id
+GROUP BY c.cix
 """
 
 
 def _modules_sql() -> str:
     cols = _shares("m.module", list(MODULES), "count(*)", "module")
     return (
-        f"SELECT f.customer_id, {', '.join(cols)} FROM feedback_modules m "
+        f"SELECT c.cix, {', '.join(cols)} FROM feedback_modules m "
         "JOIN feedback f ON f.feedback_id = m.feedback_id "
-        "WHERE f.customer_id IS NOT NULL GROUP BY f.customer_id"
+        "JOIN _persona_customers c ON c.customer_id = f.customer_id GROUP BY c.cix"
     )
 
 
@@ -215,17 +240,18 @@ def _aspects_sql(aspects: list[str]) -> str:
         for a in aspects
     ]
     return (
-        f"SELECT f.customer_id, {', '.join(cols)} FROM feedback_aspects a "
+        f"SELECT c.cix, {', '.join(cols)} FROM feedback_aspects a "
         "JOIN feedback f ON f.feedback_id = a.feedback_id "
-        "WHERE f.customer_id IS NOT NULL GROUP BY f.customer_id"
+        "JOIN _persona_customers c ON c.customer_id = f.customer_id GROUP BY c.cix"
     )
 
 
 _CUSTOMERS_SQL = """
-SELECT customer_id, birth_year, first_seen_at,
+SELECT c.customer_id, birth_year, first_seen_at,
        coalesce(language, '') AS language, coalesce(region, '') AS region,
        coalesce(segment, '') AS segment{declared}
-FROM customers ORDER BY customer_id
+FROM customers c JOIN _persona_customers p ON p.customer_id = c.customer_id
+ORDER BY p.cix
 """
 
 
@@ -281,41 +307,40 @@ def _as_float(col: np.ndarray) -> np.ndarray:
     return np.asarray(col, dtype=float)
 
 
-def _align(
-    ids: np.ndarray, result: dict[str, Any], fill: float
-) -> dict[str, np.ndarray]:
-    """Place a family's columns on the customer order (missing → ``fill``)."""
+def _scatter(n: int, result: dict[str, Any], fill: float) -> dict[str, np.ndarray]:
+    """Place a family's columns at their customers' positions (``cix``);
+    customers the family has no row for get ``fill`` (or NaT)."""
     if not result:
         return {}
-    keys = np.asarray(result.pop("customer_id"), dtype=object).astype(str)
-    if len(keys) == 0:
-        return {
-            name: np.full(len(ids), fill, dtype=float)
-            for name in result
-            if not name.startswith(("last_", "first_"))
-        }
-    order = np.argsort(keys)
-    keys = keys[order]
-    pos = np.searchsorted(keys, ids)
-    pos_clipped = np.minimum(pos, max(len(keys) - 1, 0))
-    found = (pos < len(keys)) & (keys[pos_clipped] == ids)
+    at = np.asarray(_as_float(np.asarray(result.pop("cix"))), dtype=np.int64)
     out: dict[str, np.ndarray] = {}
-    for name, col in result.items():
-        col = np.asarray(col)[order]
+    for name, raw in result.items():
+        col = np.asarray(raw)
         if col.dtype.kind in "Mm" or (
             col.dtype == object and len(col) and isinstance(col[0], datetime)
         ):
-            values = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[s]")
-            values[found] = _to_naive(col)[pos_clipped[found]]
+            values = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+            values[at] = _to_naive(col)
         else:
-            values = np.full(len(ids), fill, dtype=float)
-            values[found] = _as_float(col)[pos_clipped[found]]
+            values = np.full(n, fill, dtype=float)
+            values[at] = _as_float(col)
         out[name] = values
     return out
 
 
 def compute_features(conn: Connection, as_of: datetime | None = None) -> FeatureFrame:
     """Every feature family for every customer, in customer-id order."""
+    for table in _TEMP_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.execute(_CUSTOMER_INDEX_SQL)
+    try:
+        return _compute(conn, as_of)
+    finally:
+        for table in _TEMP_TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _compute(conn: Connection, as_of: datetime | None) -> FeatureFrame:
     declared = _declared_keys(conn)
     extra = "".join(
         f", coalesce(lower(attributes->>'{k}'), '') AS declared_{k}" for k in declared
@@ -323,25 +348,27 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
     base = _fetch(conn, _CUSTOMERS_SQL.replace("{declared}", extra))
     ids = np.asarray(base.get("customer_id", []), dtype=object).astype(str)
     frame = FeatureFrame(customer_ids=ids)
-    if len(ids) == 0:
+    n = len(ids)
+    if n == 0:
         return frame
     channels = sorted(
         {r[0] for r in conn.fetchall("SELECT DISTINCT channel FROM touchpoints")}
         | set(CHANNELS)
     )
+    conn.execute(_EVENTS_SQL)
     keys = _activity_keys(conn)
-    behaviour = _align(ids, _fetch(conn, _behaviour_sql(channels, keys)), 0.0)
+    behaviour = _scatter(n, _fetch(conn, _behaviour_sql(channels, keys)), 0.0)
+    conn.execute(_ORDER_ROWS_SQL)
     categories = [
         str(r[0])
         for r in conn.fetchall(
-            "SELECT properties->>'category' AS c FROM orders "
-            "WHERE properties->>'category' IS NOT NULL GROUP BY c "
-            f"ORDER BY count(*) DESC, c LIMIT {TOP_CATEGORIES}"
+            "SELECT category FROM _persona_orders WHERE category IS NOT NULL "
+            f"GROUP BY category ORDER BY count(*) DESC, category LIMIT {TOP_CATEGORIES}"
         )
     ]
-    orders = _align(ids, _fetch(conn, _orders_sql(categories)), 0.0)
-    feedback = _align(ids, _fetch(conn, _FEEDBACK_SQL), np.nan)
-    modules = _align(ids, _fetch(conn, _modules_sql()), 0.0)
+    orders = _scatter(n, _fetch(conn, _orders_sql(categories)), 0.0)
+    feedback = _scatter(n, _fetch(conn, _FEEDBACK_SQL), np.nan)
+    modules = _scatter(n, _fetch(conn, _modules_sql()), 0.0)
     aspects_list = [
         str(r[0])
         for r in conn.fetchall(
@@ -350,15 +377,15 @@ def compute_features(conn: Connection, as_of: datetime | None = None) -> Feature
         )
     ]
     aspects = (
-        _align(ids, _fetch(conn, _aspects_sql(aspects_list)), 0.0)
+        _scatter(n, _fetch(conn, _aspects_sql(aspects_list)), 0.0)
         if aspects_list
         else {}
     )
-    mentions = [n for n in aspects if n.startswith("mentions_")]
+    mentions = [m for m in aspects if m.startswith("mentions_")]
     if mentions:
-        total = np.maximum(np.sum([aspects[n] for n in mentions], axis=0), 1.0)
-        for n in mentions:
-            aspects["aspect_" + n[len("mentions_") :]] = aspects[n] / total
+        total = np.maximum(np.sum([aspects[m] for m in mentions], axis=0), 1.0)
+        for m in mentions:
+            aspects["aspect_" + m[len("mentions_") :]] = aspects[m] / total
     if as_of is None:
         stamp = conn.scalar("SELECT max(occurred_at) FROM interactions") or conn.scalar(
             "SELECT max(ordered_at) FROM orders"

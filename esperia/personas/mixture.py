@@ -72,7 +72,7 @@ Progress = Callable[[str, float], None]
 class MixtureData:
     """The model's view of the customers, aligned on the frame's rows."""
 
-    counts: np.ndarray  # n x d, tempered, float64
+    counts: np.ndarray  # n x d, tempered, float32
     count_names: list[str]
     count_block: np.ndarray  # d, block index of each count column
     block_names: list[str]
@@ -88,10 +88,12 @@ class MixtureData:
         return len(self.activity)
 
     def rows(self, index: np.ndarray) -> MixtureData:
+        """A subset in float64 (the EM sums log-likelihoods over it)."""
         return MixtureData(
-            self.counts[index], self.count_names, self.count_block,
-            self.block_names, self.traits[index], self.trait_mask[index],
-            self.trait_names, self.onehot[index], self.onehot_names,
+            self.counts[index].astype(np.float64), self.count_names,
+            self.count_block, self.block_names, self.traits[index],
+            self.trait_mask[index], self.trait_names,
+            self.onehot[index].astype(np.float64), self.onehot_names,
             self.onehot_group, self.activity[index],
         )  # fmt: skip
 
@@ -110,24 +112,31 @@ class MixtureData:
 def prepare(frame: FeatureFrame, cap: float = BLOCK_CAP) -> MixtureData:
     """Counts tempered per block, traits and one-hot categories of ``frame``."""
     n = len(frame)
-    parts: list[np.ndarray] = []
     names: list[str] = []
     block_of: list[int] = []
     block_names: list[str] = []
     for block, columns in frame.blocks.items():
-        counts = np.column_stack(
-            [np.nan_to_num(frame.columns[c]) for c in columns]
-        ).astype(np.float64)
-        keep = counts.sum(axis=0) > 0
-        if keep.sum() < 2:
+        used = [c for c in columns if np.nansum(frame.columns[c]) > 0]
+        if len(used) < 2:
             continue
-        counts = counts[:, keep]
-        total = counts.sum(axis=1, keepdims=True)
-        counts *= np.minimum(1.0, cap / np.maximum(total, 1.0))
-        parts.append(counts)
-        names += [c for c, k in zip(columns, keep, strict=True) if k]
-        block_of += [len(block_names)] * int(keep.sum())
+        names += used
+        block_of += [len(block_names)] * len(used)
         block_names.append(block)
+    # Filled column by column into one float32 matrix: a million customers
+    # by a hundred counts is 400 MB in float32, twice that via column_stack.
+    # Column-major, so each column is written and scaled in one sweep.
+    counts = np.empty((n, len(names)), dtype=np.float32, order="F")
+    for j, name in enumerate(names):
+        counts[:, j] = np.nan_to_num(frame.columns[name])
+    blocks = np.array(block_of, dtype=np.int64)
+    for b in range(len(block_names)):
+        cols = np.flatnonzero(blocks == b)
+        total = np.zeros(n, dtype=np.float32)
+        for j in cols:
+            total += counts[:, j]
+        scale = np.minimum(1.0, cap / np.maximum(total, 1.0)).astype(np.float32)
+        for j in cols:
+            counts[:, j] *= scale
     orders = np.nan_to_num(frame.columns.get("orders", np.zeros(n)))
     traits: list[np.ndarray] = []
     masks: list[np.ndarray] = []
@@ -149,27 +158,27 @@ def prepare(frame: FeatureFrame, cap: float = BLOCK_CAP) -> MixtureData:
     groups: list[int] = []
     categories = [c for c in frame.categories if c not in ("region",)]
     for g, cat in enumerate(categories):
-        raw = frame.categories[cat].astype(str)
-        levels = [v for v in np.unique(raw) if v]
+        raw = frame.categories[cat]
+        levels = sorted({str(v) for v in set(raw.tolist())} - {"", "None"})
         if not 2 <= len(levels) <= MAX_LEVELS:
             continue
         for level in levels:
-            onehot.append((raw == level).astype(np.float64))
+            onehot.append((raw == level).astype(np.float32))
             onehot_names.append(f"{cat}={level}")
             groups.append(g)
     activity = np.nan_to_num(frame.columns.get("direct_contacts", np.zeros(n)))
     activity = activity + orders
-    if not parts and not traits:
+    if not names and not traits:
         raise InvalidInput("no customer features vary: import interactions or orders")
     return MixtureData(
-        counts=np.column_stack(parts) if parts else np.zeros((n, 0)),
+        counts=counts,
         count_names=names,
-        count_block=np.array(block_of, dtype=np.int64),
+        count_block=blocks,
         block_names=block_names,
         traits=np.column_stack(traits) if traits else np.zeros((n, 0)),
         trait_mask=np.column_stack(masks) if masks else np.zeros((n, 0), bool),
         trait_names=trait_names,
-        onehot=np.column_stack(onehot) if onehot else np.zeros((n, 0)),
+        onehot=np.column_stack(onehot) if onehot else np.zeros((n, 0), np.float32),
         onehot_names=onehot_names,
         onehot_group=np.array(groups, dtype=np.int64),
         activity=activity,
