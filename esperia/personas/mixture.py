@@ -130,13 +130,13 @@ def prepare(frame: FeatureFrame, cap: float = BLOCK_CAP) -> MixtureData:
         counts[:, j] = np.nan_to_num(frame.columns[name])
     blocks = np.array(block_of, dtype=np.int64)
     for b in range(len(block_names)):
-        cols = np.flatnonzero(blocks == b)
+        cols = [int(c) for c in np.flatnonzero(blocks == b)]
         total = np.zeros(n, dtype=np.float32)
-        for j in cols:
-            total += counts[:, j]
+        for col in cols:
+            total += counts[:, col]
         scale = np.minimum(1.0, cap / np.maximum(total, 1.0)).astype(np.float32)
-        for j in cols:
-            counts[:, j] *= scale
+        for col in cols:
+            counts[:, col] *= scale
     orders = np.nan_to_num(frame.columns.get("orders", np.zeros(n)))
     traits: list[np.ndarray] = []
     masks: list[np.ndarray] = []
