@@ -192,7 +192,9 @@ def cmd_personas(args: argparse.Namespace) -> dict[str, Any]:
     # customers takes longer than building their personas.
     folder = DATA_DIR / f"personas-{args.customers}"
     folder.mkdir(parents=True, exist_ok=True)
-    return run_personas_benchmark(args.customers, folder, _log)
+    return run_personas_benchmark(
+        args.customers, folder, _log, baseline=not args.no_baseline
+    )
 
 
 def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:
@@ -294,6 +296,9 @@ def _parser() -> argparse.ArgumentParser:
         "personas", help="persona build for a SQL-generated workspace (DuckDB)"
     )
     personas.add_argument("--customers", type=int, default=1_000_000)
+    personas.add_argument(
+        "--no-baseline", action="store_true", help="skip pandas + scikit-learn"
+    )
     clv.add_argument("--timeout", type=float, default=1800)
     met = sub.add_parser("metrics", help="the metrics overview's queries, timed")
     met.add_argument("--interactions", type=int, default=10_000_000)
