@@ -651,7 +651,8 @@ CREATE INDEX assistant_handovers_status ON assistant_handovers (status)
 
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
-#: 11 personas, 12 surveys, 15 persona confidence); a workspace applies whichever it has not applied.
+#: 11 personas, 12 surveys, 15 persona confidence); a workspace applies
+#: whichever it has not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
