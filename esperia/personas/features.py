@@ -82,8 +82,8 @@ def _shares(
     ]
 
 
-def _behaviour_sql(channels: list[str], keys: list[tuple[str, str]]) -> str:
-    """Every interaction feature in one scan of the events table."""
+def _behaviour_sql() -> str:
+    """The per-customer interaction figures that are not a mix."""
     cols = [
         "e.cix",
         "count(*) AS interactions",
@@ -99,30 +99,6 @@ def _behaviour_sql(channels: list[str], keys: list[tuple[str, str]]) -> str:
         "AS share_weekend",
         "count(*) FILTER (WHERE e.stage = 'service') * 1.0 / count(*) AS share_care",
     ]
-    # Mixes over direct contacts only: indirect ones (an ad seen, a press
-    # mention) say what the company pushed, not how the customer chose to deal.
-    direct = "greatest(count(*) FILTER (WHERE e.direct), 1)"
-    cols += _shares("e.channel", channels, direct, "channel", "e.contact")
-    cols += _shares("e.stage", list(STAGES), direct, "stage", "e.contact")
-    care = "greatest(count(*) FILTER (WHERE e.stage = 'service'), 1)"
-    cols += [
-        f"count(*) FILTER (WHERE e.stage = 'service' AND e.channel = '{c}') * 1.0 "
-        f"/ {care} AS care_{c}"
-        for c in ("phone", "chat", "email")
-    ]
-    # Season and time of day as counts of direct contacts (the mixture model
-    # reads them as multinomials): month of the year, 3-hour slot of the day.
-    cols += [
-        f"count(*) FILTER (WHERE e.direct AND e.month_of_year = {m}) AS month_{m:02d}"
-        for m in range(1, 13)
-    ]
-    cols += [
-        f"count(*) FILTER (WHERE e.direct AND e.hour_of_day BETWEEN {3 * h} "
-        f"AND {3 * h + 2}) "
-        f"AS daypart_{3 * h:02d}"
-        for h in range(8)
-    ]
-    cols += _activity_columns(keys)
     return f"SELECT {', '.join(cols)} FROM _persona_events e GROUP BY e.cix"
 
 
@@ -162,6 +138,160 @@ FROM customers
 _TEMP_TABLES = ("_persona_events", "_persona_orders", "_persona_customers")
 
 
+def _literal(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _pivot(
+    conn: Connection, n: int, keys: list[str], levels: list[tuple[Any, ...]],
+    where: str = "",
+) -> np.ndarray:  # fmt: skip
+    """Counts of events per customer and level (n x levels).
+
+    One ``GROUP BY (customer, level)`` in the engine, the level found by a join
+    with a small table of the levels, then one numpy placement: several times
+    faster than a ``count(*) FILTER`` per level, which tests every row once
+    per level.
+    """
+    out = np.zeros((n, len(levels)), dtype=np.float64)
+    if not levels:
+        return out
+    rows = ", ".join(
+        "(" + ", ".join([str(i), *(_literal(v) for v in level)]) + ")"
+        for i, level in enumerate(levels)
+    )
+    names = ", ".join(f"k{j}" for j in range(len(keys)))
+    on = " AND ".join(f"l.k{j} = {key}" for j, key in enumerate(keys))
+    result = _fetch(
+        conn,
+        f"SELECT e.cix, l.code, count(*) AS n FROM _persona_events e "
+        f"JOIN (VALUES {rows}) AS l(code, {names}) ON {on} "
+        f"{'WHERE ' + where if where else ''} GROUP BY e.cix, l.code",
+    )
+    if result and len(result["cix"]):
+        cix = _as_float(np.asarray(result["cix"])).astype(np.int64)
+        code = _as_float(np.asarray(result["code"])).astype(np.int64)
+        out[cix, code] = _as_float(np.asarray(result["n"]))
+    return out
+
+
+def _mixes(
+    conn: Connection, n: int, channels: list[str], keys: list[tuple[str, str]]
+) -> dict[str, np.ndarray]:
+    """Activity, season and time-of-day counts; channel, stage and care mixes.
+
+    Mixes are over direct contacts only: indirect ones (an ad seen, a press
+    mention) say what the company pushed, not how the customer chose to deal.
+    Season and time of day count direct contacts (the mixture model reads them
+    as multinomials): month of the year, 3-hour slot of the day.
+    """
+    care_channels = [("phone",), ("chat",), ("email",)]
+    return _mix_columns(
+        n, channels, keys,
+        activity=_pivot(conn, n, ["e.channel", "e.kind"], list(keys)),
+        months=_pivot(conn, n, ["e.month_of_year"], [(m,) for m in range(1, 13)],
+                      "e.direct"),
+        slots=_pivot(conn, n, ["e.hour_of_day"], [(h,) for h in range(24)],
+                     "e.direct"),
+        by_channel=_pivot(conn, n, ["e.channel"], [(c,) for c in channels],
+                          "e.direct"),
+        by_stage=_pivot(conn, n, ["e.stage"], [(s,) for s in STAGES], "e.direct"),
+        care=_pivot(conn, n, ["e.channel"], care_channels, "e.stage = 'service'"),
+        service=_pivot(conn, n, ["e.stage"], [("service",)])[:, 0],
+    )  # fmt: skip
+
+
+def _mix_columns(
+    n: int, channels: list[str], keys: list[tuple[str, str]], *,
+    activity: np.ndarray, months: np.ndarray, slots: np.ndarray,
+    by_channel: np.ndarray, by_stage: np.ndarray, care: np.ndarray,
+    service: np.ndarray,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Named feature columns from the per-customer count matrices."""
+    cols: dict[str, np.ndarray] = {}
+    for j, (c, k) in enumerate(keys):
+        cols[f"activity_{_name(c)}__{_name(k) or 'none'}"] = activity[:, j]
+    for m in range(12):
+        cols[f"month_{m + 1:02d}"] = months[:, m]
+    for h in range(8):
+        cols[f"daypart_{3 * h:02d}"] = slots[:, 3 * h : 3 * h + 3].sum(axis=1)
+    direct = np.maximum(by_channel.sum(axis=1), 1.0)
+    for j, c in enumerate(channels):
+        cols[f"channel_{_name(c)}"] = by_channel[:, j] / direct
+    for j, stage in enumerate(STAGES):
+        cols[f"stage_{stage}"] = by_stage[:, j] / direct
+    for j, c in enumerate(("phone", "chat", "email")):
+        cols[f"care_{c}"] = care[:, j] / np.maximum(service, 1.0)
+    return cols
+
+
+def _codes(column: Any, levels: list[str]) -> np.ndarray:
+    """Position of each row's value in ``levels`` (-1 elsewhere), through the
+    Arrow dictionary: the lookup runs over distinct values, not rows."""
+    encoded = column.combine_chunks().dictionary_encode()
+    lookup = {v: i for i, v in enumerate(levels)}
+    table = np.array(
+        [lookup.get(v, -1) for v in encoded.dictionary.to_pylist()] + [-1],
+        dtype=np.int64,
+    )
+    idx = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
+    return table[idx]
+
+
+def _mixes_arrow(
+    conn: DuckDBConnection, n: int, channels: list[str], keys: list[tuple[str, str]]
+) -> dict[str, np.ndarray]:
+    """:func:`_mixes` on DuckDB: the event columns come over as Arrow (small
+    codes, a few bytes per event) and numpy counts them with ``bincount``,
+    one pass per block instead of one engine ``GROUP BY`` per block."""
+    table = conn.raw.sql(
+        "SELECT cix, channel, kind, stage, direct, month_of_year, hour_of_day "
+        "FROM _persona_events"
+    ).to_arrow_table()
+    cix = table.column("cix").to_numpy().astype(np.int64)
+    direct = table.column("direct").to_numpy(zero_copy_only=False).astype(bool)
+    channel = _codes(table.column("channel"), channels)
+    kind_levels = sorted({k for _, k in keys})
+    kind = _codes(table.column("kind"), kind_levels)
+    stage = _codes(table.column("stage"), list(STAGES))
+    month = table.column("month_of_year").to_numpy().astype(np.int64) - 1
+    hour = table.column("hour_of_day").to_numpy().astype(np.int64)
+    del table
+
+    def count(codes: np.ndarray, levels: int, mask: np.ndarray) -> np.ndarray:
+        ok = mask & (codes >= 0)
+        flat = np.bincount(cix[ok] * levels + codes[ok], minlength=n * levels)
+        return flat.reshape(n, levels).astype(np.float64)
+
+    pair = np.full(len(channels) * len(kind_levels) + 1, -1, dtype=np.int64)
+    for j, (c, k) in enumerate(keys):
+        pair[channels.index(c) * len(kind_levels) + kind_levels.index(k)] = j
+    both = (channel >= 0) & (kind >= 0)
+    activity_code = np.where(
+        both, pair[np.where(both, channel * len(kind_levels) + kind, len(pair) - 1)],
+        -1,
+    )  # fmt: skip
+    everything = np.ones(len(cix), dtype=bool)
+    service = stage == STAGES.index("service")
+    care_channels = ["phone", "chat", "email"]
+    care_code = np.full(len(channels) + 1, -1, dtype=np.int64)
+    for j, c in enumerate(care_channels):
+        if c in channels:
+            care_code[channels.index(c)] = j
+    return _mix_columns(
+        n, channels, keys,
+        activity=count(activity_code, len(keys), everything),
+        months=count(month, 12, direct),
+        slots=count(hour, 24, direct),
+        by_channel=count(channel, len(channels), direct),
+        by_stage=count(stage, len(STAGES), direct),
+        care=count(np.where(channel >= 0, care_code[channel], -1), 3, service),
+        service=np.bincount(cix[service], minlength=n).astype(np.float64),
+    )  # fmt: skip
+
+
 def _activity_keys(conn: Connection) -> list[tuple[str, str]]:
     """The most frequent (channel, interaction type) pairs of the workspace."""
     rows = conn.fetchall(
@@ -169,17 +299,6 @@ def _activity_keys(conn: Connection) -> list[tuple[str, str]]:
         f"GROUP BY channel, kind ORDER BY n DESC, channel, kind LIMIT {TOP_ACTIVITIES}"
     )
     return [(str(c), str(k)) for c, k, _ in rows]
-
-
-def _activity_columns(keys: list[tuple[str, str]]) -> list[str]:
-    """Counts per customer of each activity: a channel used for a kind of contact
-    (a purchase in the shop, a browse on the app, a chat with care)."""
-    return [
-        f"count(*) FILTER (WHERE e.channel = '{c.replace(chr(39), '')}' "
-        f"AND e.kind = '{k.replace(chr(39), '')}') "
-        f"AS activity_{_name(c)}__{_name(k) or 'none'}"
-        for c, k in keys
-    ]
 
 
 def _orders_sql(categories: list[str]) -> str:
@@ -357,7 +476,11 @@ def _compute(conn: Connection, as_of: datetime | None) -> FeatureFrame:
     )
     conn.execute(_EVENTS_SQL)
     keys = _activity_keys(conn)
-    behaviour = _scatter(n, _fetch(conn, _behaviour_sql(channels, keys)), 0.0)
+    behaviour = _scatter(n, _fetch(conn, _behaviour_sql()), 0.0)
+    if isinstance(conn, DuckDBConnection):
+        behaviour.update(_mixes_arrow(conn, n, channels, keys))
+    else:
+        behaviour.update(_mixes(conn, n, channels, keys))
     conn.execute(_ORDER_ROWS_SQL)
     categories = [
         str(r[0])
