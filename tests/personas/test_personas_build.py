@@ -73,6 +73,19 @@ def test_build_is_stable_versioned_and_reports_drift(
     ids = sorted(labels)
     ari = adjusted_rand_score([truth[i] for i in ids], [labels[i] for i in ids])
     assert ari >= 0.7, ari
+    # Every member has a confidence; customers with fewer than three direct
+    # contacts plus orders are flagged, and they are the less certain ones.
+    with store.connect() as conn:
+        rows = conn.fetchall(
+            "SELECT m.low_activity, avg(m.confidence), count(*), "
+            "count(m.confidence) FROM persona_members m WHERE m.version = 1 "
+            "GROUP BY m.low_activity ORDER BY m.low_activity"
+        )
+    flags = {bool(r[0]): (float(r[1]), int(r[2]), int(r[3])) for r in rows}
+    assert set(flags) == {False, True}
+    assert all(n == with_conf for _, n, with_conf in flags.values())
+    assert flags[True][0] < flags[False][0] <= 1.0
+    assert sum(c["model"]["low_activity"] for c in cards) == flags[True][1]
 
 
 def test_user_k_is_validated(store: Store, settings: Settings) -> None:
