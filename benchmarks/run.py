@@ -189,11 +189,13 @@ def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_personas(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.personas import run_personas_benchmark
 
-    folder = _workdir()
-    try:
-        return run_personas_benchmark(args.customers, folder, _log)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    # Kept between runs (benchmarks/.data is gitignored): generating a million
+    # customers takes longer than building their personas.
+    folder = DATA_DIR / f"personas-{args.customers}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return run_personas_benchmark(
+        args.customers, folder, _log, baseline=not args.no_baseline
+    )
 
 
 def cmd_journey(args: argparse.Namespace) -> dict[str, Any]:
@@ -301,6 +303,9 @@ def _parser() -> argparse.ArgumentParser:
         "personas", help="persona build for a SQL-generated workspace (DuckDB)"
     )
     personas.add_argument("--customers", type=int, default=1_000_000)
+    personas.add_argument(
+        "--no-baseline", action="store_true", help="skip pandas + scikit-learn"
+    )
     clv.add_argument("--timeout", type=float, default=1800)
     inv = sub.add_parser(
         "invitations", help="survey trigger rules on many candidates vs a loop"

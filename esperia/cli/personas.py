@@ -25,7 +25,7 @@ def build(
     k: Annotated[
         int | None,
         typer.Option(
-            "--k", help="Number of personas (default: chosen by silhouette over 3-8)."
+            "--k", help="Number of personas (default: the BIC elbow over 2-8)."
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,

@@ -1,17 +1,12 @@
-"""Scaling of mixed-type features and seeded, stable clustering into personas.
+"""Personas from the latent class model: seeded samples, k, assignment.
 
-Scaling: what defines a type is how a customer deals with the company (the
-mix of channels and kinds of contact, shrunk towards the population mix for
-customers seen only a few times, in Hellinger coordinates) plus a few traits
-(age, basket, items per order, language) weighted like one average mix column.
-Counts, recency and money describe the cards only: they also reflect personal
-intensity and how long a customer stayed, not only their type.
-
-Clustering: k-means fitted on a seeded sample (all customers up to
-``sample``), the number of personas chosen by the mean silhouette on a seeded
-sub-sample over a range of k, then every customer assigned to the nearest
-centroid in chunks. Clusters are renumbered by size (largest first), ties by
-centroid, so the same data and seed always give the same numbering.
+The model (:mod:`esperia.personas.mixture`) is fitted on seeded samples of
+the *active* customers (at least ``MIN_ACTIVITY`` direct contacts plus
+orders): the number of personas on a smaller one, the final fit on a larger
+one. Every customer is then assigned to their most probable persona in
+vectorised chunks, low-activity customers included but flagged, with the
+posterior probability as their confidence. Personas are renumbered by size
+(largest first), so the same data and seed always give the same numbering.
 """
 
 from __future__ import annotations
@@ -20,200 +15,106 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from esperia.errors import InvalidInput
-from esperia.personas.features import FeatureFrame
+from esperia.personas.mixture import (
+    MIN_ACTIVITY,
+    MixtureData,
+    MixtureModel,
+    choose_k,
+    fit_mixture,
+)
 
-__all__ = ["PRIOR_CONTACTS", "Clustering", "Scaled", "cluster", "scale_features"]
+__all__ = ["CHOICE_SAMPLE", "FIT_SAMPLE", "Clustering", "cluster"]
 
-#: Prior strength of the activity mix, in pseudo-contacts: a customer's mix is
-#: shrunk towards the population mix as if they had also made this many
-#: contacts in the population's proportions (empirical Bayes), so a customer
-#: seen twice does not get a mix of 0s and 0.5s.
-PRIOR_CONTACTS = 2.0
-#: Per-customer traits the simulator and real customer bases vary by type that
-#: are not a mix: age, mean log basket, mean log items per order.
-TRAITS = ("age", "log_basket", "log_items")
+#: Customers the choice of k is made on (eight fits over the range).
+CHOICE_SAMPLE = 12_000
+#: Customers the final model is fitted on.
+FIT_SAMPLE = 40_000
 
 Progress = Callable[[str, float], None]
-
-
-@dataclass
-class Scaled:
-    matrix: np.ndarray
-    names: list[str]
-    center: np.ndarray
-    scale: np.ndarray
-
-
-def _activity_block(frame: FeatureFrame) -> tuple[list[str], np.ndarray]:
-    """Hellinger coordinates (square roots) of the shrunk activity mix.
-
-    A mix says *how* a customer deals with the company whatever their activity
-    level (the number of contacts also depends on personal intensity and on how
-    long they stayed); square roots make the Euclidean distance the Hellinger
-    distance between mixes, which does not let the big shares dominate.
-    """
-    names = [n for n in frame.columns if n.startswith("activity_")]
-    if not names:
-        return [], np.zeros((len(frame), 0))
-    counts = np.column_stack([np.nan_to_num(frame.columns[n]) for n in names])
-    totals = counts.sum(axis=1)
-    population = counts.sum(axis=0) / max(float(counts.sum()), 1.0)
-    shares = (counts + PRIOR_CONTACTS * population) / (totals + PRIOR_CONTACTS)[:, None]
-    keep = population > 0
-    return [n for n, k in zip(names, keep, strict=True) if k], np.sqrt(shares[:, keep])
-
-
-def scale_features(
-    frame: FeatureFrame, categories: tuple[str, ...] = ("language",)
-) -> Scaled:
-    """The clustering matrix (float32) and the per-column centre and scale.
-
-    Columns: the activity mix (Hellinger), then the traits and the language
-    one-hot, each standardised and weighted like one average activity column
-    (the mean spread of the mix columns), so demographics inform the types
-    without outweighing how customers behave. Every other feature describes
-    the cards only.
-    """
-    names, block = _activity_block(frame)
-    columns = [block[:, j] for j in range(block.shape[1])]
-    centers = [0.0] * len(columns)
-    scales = [1.0] * len(columns)
-    weight = float(block.std(axis=0).mean()) if block.size else 1.0
-    orders = np.nan_to_num(frame.columns.get("orders", np.zeros(len(frame))))
-    for name in TRAITS:
-        if name not in frame.columns:
-            continue
-        values = np.asarray(frame.columns[name], dtype=float).copy()
-        if name.startswith("log_"):
-            values[orders <= 0] = np.nan  # no orders: no basket to speak of
-        if np.all(np.isnan(values)):
-            continue
-        center = float(np.nanmedian(values))
-        spread = float(np.nanstd(values)) or 1.0
-        values = np.where(np.isnan(values), center, values)
-        names.append(name)
-        columns.append((values - center) / spread * weight)
-        centers.append(center)
-        scales.append(spread / weight)
-    for cat in categories:
-        raw_cat = frame.categories.get(cat)
-        if raw_cat is None:
-            continue
-        levels = sorted({str(v) for v in np.unique(raw_cat.astype(str)) if v})
-        if len(levels) < 2 or len(levels) > 20:
-            continue
-        for level in levels:
-            hit = (raw_cat.astype(str) == level).astype(float)
-            spread = float(hit.std()) or 1.0
-            names.append(f"{cat}={level}")
-            columns.append(hit / spread * weight)
-            centers.append(0.0)
-            scales.append(spread / weight)
-    if not columns:
-        raise InvalidInput("no customer features vary: import interactions or orders")
-    matrix = np.column_stack(columns).astype(np.float32)
-    return Scaled(matrix, names, np.array(centers), np.array(scales))
 
 
 @dataclass
 class Clustering:
     k: int
     labels: np.ndarray
-    centroids: np.ndarray
+    confidence: np.ndarray
+    low_activity: np.ndarray
     criterion: str
+    model: MixtureModel
     scores: dict[int, float] = field(default_factory=dict)
 
 
-def _fit(sample: np.ndarray, k: int, seed: int, starts: int = 4) -> np.ndarray:
-    model = KMeans(n_clusters=k, n_init=starts, random_state=seed, max_iter=200)
-    model.fit(sample)
-    return np.asarray(model.cluster_centers_, dtype=np.float32)
+def _renumber(model: MixtureModel, labels: np.ndarray) -> np.ndarray:
+    """Class order by size (then by weight): returns old → new positions."""
+    sizes = np.bincount(labels, minlength=model.k)
+    order = sorted(
+        range(model.k),
+        key=lambda c: (-int(sizes[c]), -float(model.log_weight[c]), c),
+    )
+    mapping = np.empty(model.k, dtype=np.int32)
+    mapping[np.array(order)] = np.arange(model.k, dtype=np.int32)
+    return mapping
 
 
-def assign(
-    matrix: np.ndarray, centroids: np.ndarray, chunk: int = 200_000
-) -> np.ndarray:
-    """The nearest centroid of every row, in chunks to bound memory."""
-    labels = np.empty(len(matrix), dtype=np.int32)
-    norms = (centroids**2).sum(axis=1)
-    for start in range(0, len(matrix), chunk):
-        block = matrix[start : start + chunk]
-        dist = norms[None, :] - 2.0 * block @ centroids.T
-        labels[start : start + chunk] = np.argmin(dist, axis=1)
-    return labels
-
-
-def _renumber(
-    labels: np.ndarray, centroids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    sizes = np.bincount(labels, minlength=len(centroids))
-    keys = [
-        (-int(sizes[c]), tuple(np.round(centroids[c], 6)))
-        for c in range(len(centroids))
-    ]
-    order = sorted(range(len(centroids)), key=lambda c: keys[c])
-    mapping = np.empty(len(order), dtype=np.int32)
-    mapping[np.array(order)] = np.arange(len(order), dtype=np.int32)
-    return mapping[labels], centroids[np.array(order)]
+def _reorder(model: MixtureModel, mapping: np.ndarray) -> MixtureModel:
+    order = np.argsort(mapping)
+    return MixtureModel(
+        log_weight=model.log_weight[order], log_theta=model.log_theta[order],
+        mean=model.mean[order], var=model.var[order], log_phi=model.log_phi[order],
+        loglik=model.loglik, iterations=model.iterations,
+    )  # fmt: skip
 
 
 def cluster(
-    matrix: np.ndarray,
+    data: MixtureData,
     *,
     seed: int,
     k: int | None = None,
-    k_range: tuple[int, int] = (3, 8),
-    sample: int = 60_000,
-    silhouette_sample: int = 3_000,
-    trial_sample: int = 20_000,
+    k_range: tuple[int, int] = (2, 8),
+    sample: int = FIT_SAMPLE,
+    choice_sample: int = CHOICE_SAMPLE,
     progress: Progress | None = None,
 ) -> Clustering:
-    """Personas for the rows of ``matrix``: k chosen by silhouette unless given."""
-    n = len(matrix)
+    """Personas for every row of ``data``: k at the BIC elbow unless given."""
+    n = len(data)
     low, high = k_range
     if k is not None and not 2 <= k <= 30:
         raise InvalidInput(f"--k must be between 2 and 30, got {k}")
-    if n < max(k or low, 2) * 5:
+    if not 2 <= low <= high <= 30:
+        raise InvalidInput(f"the range of k must lie within 2-30, got {low}-{high}")
+    if n < max(k or high, 2) * 5:
         raise InvalidInput(f"too few customers ({n}) to build personas")
+    low_activity = data.activity < MIN_ACTIVITY
+    active = np.flatnonzero(~low_activity)
+    # Too few active customers (a young workspace): fit on everyone instead.
+    pool = active if len(active) >= max(k or high, 2) * 20 else np.arange(n)
     rng = np.random.default_rng(seed)
-    fit_rows = np.sort(rng.choice(n, size=min(n, sample), replace=False))
-    fit_sample = matrix[fit_rows]
-    scores: dict[int, float] = {}
-    if k is None:
-        sil_rows = rng.choice(
-            len(fit_sample), size=min(len(fit_sample), silhouette_sample), replace=False
-        )
-        trial_rows = np.sort(
-            rng.choice(len(fit_sample), min(len(fit_sample), trial_sample), False)
-        )
-        trial = fit_sample[trial_rows]
-        candidates = list(range(low, min(high, len(fit_sample) - 1) + 1))
-        for i, cand in enumerate(candidates):
-            if progress:
-                progress(f"trying {cand} personas", 0.3 + 0.4 * i / len(candidates))
-            # Trials fit on a smaller random part of the sample with two starts:
-            # the choice of k needs the shape, not the last decimal.
-            centroids = _fit(trial, cand, seed, starts=2)
-            sub = fit_sample[sil_rows]
-            sub_labels = assign(sub, centroids)
-            if len(np.unique(sub_labels)) < 2:
-                continue
-            scores[cand] = round(
-                float(silhouette_score(sub, sub_labels, random_state=seed)), 4
+    fit_rows = np.sort(rng.choice(pool, size=min(len(pool), sample), replace=False))
+    fit_data = data.rows(fit_rows)
+    # Small matrices: BLAS threads only add synchronisation (5x slower on
+    # two busy cores), so the model runs on one thread.
+    with threadpool_limits(limits=1):
+        scores: dict[int, float] = {}
+        if k is None:
+            choice_rows = np.sort(
+                rng.choice(len(fit_data), min(len(fit_data), choice_sample), False)
             )
-        k = max(scores, key=lambda c: (scores[c], -c))
-        criterion = "silhouette"
-    else:
-        criterion = "user"
-    if progress:
-        progress(f"fitting {k} personas", 0.75)
-    centroids = _fit(fit_sample, k, seed)
-    labels = assign(matrix, centroids)
-    labels, centroids = _renumber(labels, centroids)
+            choice = choose_k(
+                fit_data.rows(choice_rows), (low, high), seed=seed, progress=progress
+            )
+            k, scores, criterion = choice.k, choice.scores, "bic-elbow"
+        else:
+            criterion = "user"
+        if progress:
+            progress(f"fitting {k} personas", 0.75)
+        model = fit_mixture(fit_data, k, seed=seed)
+        labels, confidence = model.posterior(data)
+    mapping = _renumber(model, labels)
     return Clustering(
-        k=k, labels=labels, centroids=centroids, criterion=criterion, scores=scores
-    )
+        k=k, labels=mapping[labels], confidence=confidence,
+        low_activity=low_activity, criterion=criterion,
+        model=_reorder(model, mapping), scores=scores,
+    )  # fmt: skip

@@ -14,7 +14,8 @@ from scipy.optimize import linear_sum_assignment
 from esperia.errors import NotFound
 from esperia.personas.cards import build_cards
 from esperia.personas.features import compute_features
-from esperia.personas.model import cluster, scale_features
+from esperia.personas.mixture import MixtureData, prepare
+from esperia.personas.model import FIT_SAMPLE, Clustering, cluster
 from esperia.store.database import Connection, Store
 
 __all__ = ["build_personas", "list_versions", "show_persona", "show_version"]
@@ -22,25 +23,27 @@ __all__ = ["build_personas", "list_versions", "show_persona", "show_version"]
 Progress = Callable[[str, float], None]
 
 
-def _drift(
-    conn: Connection, previous: int, version: int, centroids: np.ndarray,
-    old_centroids: np.ndarray, k_old: int,
-) -> dict[str, Any]:  # fmt: skip
-    """Membership moves from ``previous``: personas matched by centroid distance."""
-    cost = ((centroids[:, None, :] - old_centroids[None, :, :]) ** 2).sum(axis=2)
-    rows, cols = linear_sum_assignment(cost)
-    match = {int(r): int(c) for r, c in zip(rows, cols, strict=True)}
+def _drift(conn: Connection, previous: int, version: int, k: int) -> dict[str, Any]:
+    """Membership moves from ``previous``: each new persona is matched to the
+    old one it shares most customers with (Hungarian assignment on overlap)."""
     pairs = conn.fetchall(
         "SELECT o.persona, n.persona, count(*) FROM persona_members o "
         "JOIN persona_members n ON n.customer_id = o.customer_id "
         "WHERE o.version = ? AND n.version = ? GROUP BY o.persona, n.persona",
         (previous, version),
     )
-    matrix = np.zeros((k_old, len(centroids)), dtype=np.int64)
+    k_old = int(
+        conn.scalar("SELECT k FROM persona_versions WHERE version = ?", (previous,))
+        or 0
+    )
+    matrix = np.zeros((max(k_old, 1), k), dtype=np.int64)
     for old, new, n in pairs:
-        matrix[int(old), int(new)] = int(n)
+        if int(old) < matrix.shape[0]:
+            matrix[int(old), int(new)] = int(n)
+    rows, cols = linear_sum_assignment(-matrix.T)
+    match = {int(r): int(c) for r, c in zip(rows, cols, strict=True)}
     both = int(matrix.sum())
-    stayed = sum(int(matrix[match[new], new]) for new in match)
+    stayed = sum(int(matrix[old, new]) for new, old in match.items())
     return {
         "previous_version": previous,
         "matched": {str(new): old for new, old in match.items()},
@@ -50,22 +53,26 @@ def _drift(
     }
 
 
-def _old_centroids(
-    conn: Connection, previous: int, names: list[str]
-) -> np.ndarray | None:
-    rows = conn.fetchall(
-        "SELECT card FROM personas WHERE version = ? ORDER BY persona", (previous,)
-    )
-    out = []
-    for (card,) in rows:
-        centroid = json.loads(card).get("centroid", {})
-        out.append([float(centroid.get(n, 0.0)) for n in names])
-    return np.array(out, dtype=np.float32) if out else None
+def _model_card(data: MixtureData, result: Clustering, persona: int) -> dict[str, Any]:
+    """What the model learnt for one persona, in readable units."""
+    model = result.model
+    mine = result.labels == persona
+    return {
+        "weight": round(float(np.exp(model.log_weight[persona])), 4),
+        "traits": {
+            n: round(float(model.mean[persona, j]), 3)
+            for j, n in enumerate(data.trait_names)
+        },
+        "confidence_mean": round(float(result.confidence[mine].mean()), 4)
+        if mine.any()
+        else None,
+        "low_activity": int((mine & result.low_activity).sum()),
+    }
 
 
 def build_personas(
     store: Store, *, seed: int = 42, k: int | None = None,
-    k_range: tuple[int, int] = (3, 8), sample: int = 60_000,
+    k_range: tuple[int, int] = (2, 8), sample: int = FIT_SAMPLE,
     progress: Progress | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Compute features, cluster, store a new version with its cards and drift."""
@@ -79,15 +86,18 @@ def build_personas(
         frame = compute_features(conn)
     if len(frame) == 0:
         raise NotFound("no customers in the workspace: import customers first")
-    step("scaling", 0.25)
-    scaled = scale_features(frame)
+    step("preparing the model's view", 0.25)
+    data = prepare(frame)
     result = cluster(
-        scaled.matrix, seed=seed, k=k, k_range=k_range, sample=sample, progress=step
+        data, seed=seed, k=k, k_range=k_range, sample=sample, progress=step
     )
+    features = data.count_names + data.trait_names + data.onehot_names
     step("storing the version", 0.85)
     members = pa.table({
         "customer_id": pa.array(frame.customer_ids.astype(str)),
         "persona": pa.array(result.labels, pa.int32()),
+        "confidence": pa.array(result.confidence, pa.float32()),
+        "low_activity": pa.array(result.low_activity, pa.bool_()),
     })  # fmt: skip
     with store.write_lock, store.connect() as conn, conn.transaction():
         version = (
@@ -97,29 +107,23 @@ def build_personas(
         previous = version - 1 if version > 1 else None
         conn.load_arrow("_persona_members_in", members)
         conn.execute(
-            "INSERT INTO persona_members SELECT ?, customer_id, persona "
-            "FROM _persona_members_in",
+            "INSERT INTO persona_members (version, customer_id, persona, "
+            "confidence, low_activity) SELECT ?, customer_id, persona, confidence, "
+            "low_activity FROM _persona_members_in",
             (version,),
         )
         conn.execute("DROP TABLE _persona_members_in")
         step("writing the cards", 0.92)
         cards = build_cards(conn, frame, result.labels, result.k, version)
-        drift = None
-        if previous is not None:
-            old = _old_centroids(conn, previous, scaled.names)
-            if old is not None and len(old):
-                drift = _drift(conn, previous, version, result.centroids, old, len(old))
+        drift = _drift(conn, previous, version, result.k) if previous else None
         conn.execute(
             "INSERT INTO persona_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (version, datetime.now(UTC), result.k, seed, result.criterion, len(frame),
-             json.dumps(scaled.names), json.dumps(result.scores),
+             json.dumps(features), json.dumps(result.scores),
              json.dumps(drift) if drift else None),
         )  # fmt: skip
-        for card, centroid in zip(cards, result.centroids, strict=True):
-            card["centroid"] = {
-                n: round(float(v), 5)
-                for n, v in zip(scaled.names, centroid, strict=True)
-            }
+        for card in cards:
+            card["model"] = _model_card(data, result, card["persona"])
             conn.execute(
                 "INSERT INTO personas VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (version, card["persona"], card["name"]["it"], card["name"]["en"],

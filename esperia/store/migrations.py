@@ -603,6 +603,14 @@ _PERSONAS_PG_INDEXES = """
 CREATE INDEX persona_members_customer ON persona_members (customer_id, version)
 """
 
+# Personas from the latent class model (migration 15): how sure the assignment
+# is (posterior probability) and whether the customer showed too little
+# activity to be typed with confidence.
+_PERSONA_CONFIDENCE = """
+ALTER TABLE persona_members ADD COLUMN confidence REAL;
+ALTER TABLE persona_members ADD COLUMN low_activity BOOLEAN
+"""
+
 # The care assistant (esperia.assistant): conversations with their state and
 # redacted messages, handovers waiting for a person (the future case inbox picks
 # them up by status), and intent corrections that become training examples.
@@ -765,8 +773,8 @@ CREATE INDEX nba_given_action ON nba_given (action_id)
 
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
-#: 11 personas, 12 surveys, 13 next best action); a workspace applies whichever
-#: it has not applied.
+#: 11 personas, 12 surveys, 13 next best action, 14 value realization,
+#: 15 persona confidence); a workspace applies whichever it has not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
@@ -789,6 +797,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _REALIZATION,
         _REALIZATION_PG_INDEXES,
     ),
+    Migration(15, "persona membership confidence", _PERSONA_CONFIDENCE),
 )
 
 _PLACEHOLDERS = {

@@ -93,6 +93,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/voice", "nav.voice", False),
     ("/metrics", "nav.metrics", False),
     ("/journey", "nav.journey", False),
+    ("/personas", "nav.personas", False),
     ("/value", "nav.value", False),
     ("/cases", "nav.cases", False),
     ("/surveys", "nav.surveys", False),
