@@ -5,6 +5,7 @@
     python benchmarks/run.py all            # both, as `make bench` runs it
     python benchmarks/run.py enrich --engine all   # text enrichment of the demo
     python benchmarks/run.py clv --customers 1000000   # CLV next to lifetimes
+    python benchmarks/run.py hazard         # planted churn effects, 7 demo seeds
     python benchmarks/run.py journey        # DFG vs pm4py; 10M-interaction journeys
     python benchmarks/run.py nba            # NBA scoring of 1M, endpoints under load
 
@@ -299,6 +300,15 @@ def _parser() -> argparse.ArgumentParser:
         "clv", help="BG/NBD + Gamma-Gamma: Esperia and lifetimes, CDNOW + simulated"
     )
     clv.add_argument("--customers", type=int, default=1_000_000)
+    hazard = sub.add_parser(
+        "hazard", help="experience hazard model: planted effects over demo seeds"
+    )
+    hazard.add_argument(
+        "--workspaces",
+        default=None,
+        help="customers:seed list, e.g. 5000:1,20000:42 (default: the seven of "
+        "docs/benchmarks.md)",
+    )
     personas = sub.add_parser(
         "personas", help="persona build for a SQL-generated workspace (DuckDB)"
     )
@@ -414,6 +424,17 @@ def main(argv: list[str] | None = None) -> int:
             payload["text"] = run_text(args.copies)
         if args.command == "clv":
             payload["clv"] = cmd_clv(args)
+        if args.command == "hazard":
+            from benchmarks.hazard import (
+                DEFAULT_WORKSPACES,
+                parse_workspaces,
+                run_hazard_check,
+            )
+
+            chosen = parse_workspaces(args.workspaces or DEFAULT_WORKSPACES)
+            payload["hazard"] = run_hazard_check(chosen, _log)
+            _log("")
+            _log(payload["hazard"]["table"])
         if args.command == "journey":
             payload["journey"] = cmd_journey(args)
         if args.command == "metrics":

@@ -1,6 +1,6 @@
 """Experience to money: what a bad (or good) experience does to churn, in euros.
 
-The engine builds customer-weeks: for each customer, every week from their
+The engine builds customer-days: for each customer, every day from their
 first activity until they left (their last activity, when nothing followed for
 ``churn_inactivity_days`` before the data ends) or, for those who stayed, until
 ``churn_inactivity_days`` before the data ends (the last moment leaving can be
@@ -126,25 +126,34 @@ CONTROL_LABELS = {
     "under_30": "under 30 (control)",
     "over_60": "over 60 (control)",
 }
+#: Length of a period of the panel, in days (see :data:`PERIOD`).
+PERIOD_DAYS = 1
+#: Periods in an average month, to express rates and hazards per month.
+PERIODS_PER_MONTH = DAYS_PER_MONTH / PERIOD_DAYS
 
 
-def week_index(column: str) -> str:
-    """SQL for a timestamp's week (Monday-based) as one integer (both engines)."""
-    return f"CAST(floor((CAST({column} AS DATE) - DATE '1970-01-05') / 7.0) AS INTEGER)"
+def period_index(column: str) -> str:
+    """SQL for a timestamp's period (days since a Monday) as one integer (both
+    engines)."""
+    return (
+        f"CAST(floor((CAST({column} AS DATE) - DATE '1970-01-05') / "
+        f"{float(PERIOD_DAYS)!r}) AS INTEGER)"
+    )
 
 
-#: Periods are weeks: with months, an incident late in a month would raise the
-#: hazard for the whole month, which dilutes its estimated effect.
-PERIOD = week_index
+#: Periods are days: with weeks, the week of a customer's first event counts
+#: as spent after it although the customer was certainly still there before
+#: it (they came), which makes the event look more protective than it is.
+PERIOD = period_index
 
 
 def _panel_sql(days: int) -> str:
-    """Customer-weeks at risk, grouped by covariates into (trials, events).
+    """Customer-days at risk, grouped by covariates into (trials, events).
 
     A customer is at risk from their first activity (delayed entry: earlier
-    weeks are not observed) to their last activity when they left, and
+    days are not observed) to their last activity when they left, and
     otherwise to ``days`` before the data ends: only up to then can leaving be
-    seen, so later weeks would add exposure in which no one can churn.
+    seen, so later days would add exposure in which no one can churn.
     """
     inter = EXPERIENCES
     flags = ",\n".join(
@@ -166,11 +175,13 @@ def _panel_sql(days: int) -> str:
     cust_shares = ", ".join(f"coalesce(x.{n}, 0) AS {n}" for n in share_cols)
     panel_shares = ", ".join(f"c.{n}" for n in share_cols)
     tenure = ",\n".join(
-        f"CASE WHEN p.m - p.since_m >= {weeks} THEN 1 ELSE 0 END AS {name}"
+        f"CASE WHEN p.m - p.since_m >= {weeks * 7 // PERIOD_DAYS} THEN 1 ELSE 0 END"
+        f" AS {name}"
         for name, weeks in TENURE_BANDS
     )
     controls = ", ".join(CONTROLS)
     negative = NEGATIVE_SQL
+
     return f"""
 WITH act AS (
     SELECT customer_id, occurred_at AS ts FROM interactions
@@ -238,7 +249,7 @@ class ExperienceModel:
     covariates: list[str]
     monthly_hazard: float
     monthly_discount: float
-    customer_weeks: int
+    customer_days: int
     churned: int
     seconds: float
 
@@ -264,7 +275,7 @@ class ExperienceModel:
             "effects": effects,
             "monthly_hazard": self.monthly_hazard,
             "monthly_discount": self.monthly_discount,
-            "customer_weeks": self.customer_weeks,
+            "customer_days": self.customer_days,
             "churned": self.churned,
             "seconds": round(self.seconds, 3),
         }
@@ -312,12 +323,12 @@ def fit_experience_model(store: Store, settings: Settings) -> ExperienceModel:
     varies = x.std(axis=0) > 0
     used = [n for n, v in zip(names, varies, strict=True) if v]
     fit = fit_cloglog(used, x[:, varies], trials, events)
-    weekly = float(events.sum() / trials.sum())
-    hazard = 1.0 - (1.0 - weekly) ** (DAYS_PER_MONTH / 7.0)
+    per_period = float(events.sum() / trials.sum())
+    hazard = 1.0 - (1.0 - per_period) ** PERIODS_PER_MONTH
     return ExperienceModel(
         fit=fit, covariates=used, monthly_hazard=hazard,
         monthly_discount=_monthly_rate(settings.clv_annual_discount_rate),
-        customer_weeks=int(trials.sum()), churned=int(events.sum()),
+        customer_days=int(trials.sum()), churned=int(events.sum()),
         seconds=time.perf_counter() - started,
     )  # fmt: skip
 
