@@ -1,14 +1,17 @@
 """Experience to money: what a bad (or good) experience does to churn, in euros.
 
-The engine builds customer-days: for each customer, every day from their
-first activity until they left (their last activity, when nothing followed for
-``churn_inactivity_days`` before the data ends) or, for those who stayed, until
-``churn_inactivity_days`` before the data ends (the last moment leaving can be
-seen), with the running count of each experience so far, the tenure band
-(weeks since the first contact) and controls for who the customer is.
-Identical rows are grouped in the engine, and a discrete-time proportional
-hazard model (:mod:`esperia.value.hazard`) gives each experience's hazard ratio
-with its confidence interval.
+The engine follows each customer from their first activity until they left
+(their last activity, when nothing followed for ``churn_inactivity_days``
+before the data ends) or, for those who stayed, until ``churn_inactivity_days``
+before the data ends (the last moment leaving can be seen). Follow-up is cut
+only where a covariate changes (a day with an experience, a tenure band
+boundary), so each spell has constant covariates: the running count of each
+experience, the tenure band (weeks since the first contact) and controls for
+who the customer is. Spells with the same covariates are summed in the engine
+(days at risk, departures): the cells of a customer-day panel without its
+rows. A piecewise-exponential proportional hazard model
+(:mod:`esperia.value.hazard`) gives each experience's hazard ratio with its
+confidence interval.
 
 Money: with a monthly hazard h, a monthly discount d and hazard ratio HR, a
 customer's remaining value scales as 1 / (h + d); one more incident moves it to
@@ -246,6 +249,7 @@ class ExperienceModel:
     covariates: list[str]
     monthly_hazard: float
     monthly_discount: float
+    #: Days at risk, summed over customers (the exposure of the fit).
     customer_days: int
     churned: int
     seconds: float
