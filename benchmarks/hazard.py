@@ -113,7 +113,7 @@ def run_hazard_check(
             f"{'' if r['inside'] else ' MISS'}"
             for n, r in result["effects"].items()
         )
-        log(f"{customers:>6,} seed {seed:>3}: {cells}")
+        log(f"{customers:>6,} seed {seed:>3}: {cells}  {result['seconds']:.2f} s")
     coverage = {
         name: sum(r["effects"][name]["inside"] for r in runs) for name in PLANTED
     }
@@ -124,7 +124,7 @@ def hazard_table(runs: list[dict[str, Any]], coverage: dict[str, int]) -> str:
     head = "| customers | seed | " + " | ".join(
         f"{n} (planted {p})" for n, (_, p) in PLANTED.items()
     )
-    lines = [head + " |", "|---|---|" + "---|" * len(PLANTED)]
+    lines = [head + " | seconds |", "|---|---|" + "---|" * (len(PLANTED) + 1)]
     for r in runs:
         cells = [
             f"{e['hazard_ratio']:.2f} [{e['ci_low']:.2f}, {e['ci_high']:.2f}]"
@@ -132,11 +132,13 @@ def hazard_table(runs: list[dict[str, Any]], coverage: dict[str, int]) -> str:
             for e in r["effects"].values()
         ]
         lines.append(
-            f"| {r['customers']:,} | {r['seed']} | " + " | ".join(cells) + " |"
+            f"| {r['customers']:,} | {r['seed']} | "
+            + " | ".join(cells)
+            + f" | {r['seconds']:.2f} |"
         )
     n = len(runs)
     cov = [f"{coverage[name]}/{n} inside" for name in PLANTED]
-    lines.append("| coverage | | " + " | ".join(cov) + " |")
+    lines.append("| coverage | | " + " | ".join(cov) + " | |")
     verdicts = [
         f"{name}: {'met' if coverage[name] == n else 'missed'} "
         f"({coverage[name]}/{n} inside the 95% interval)"

@@ -1,14 +1,17 @@
 """Experience to money: what a bad (or good) experience does to churn, in euros.
 
-The engine builds customer-days: for each customer, every day from their
-first activity until they left (their last activity, when nothing followed for
-``churn_inactivity_days`` before the data ends) or, for those who stayed, until
-``churn_inactivity_days`` before the data ends (the last moment leaving can be
-seen), with the running count of each experience so far, the tenure band
-(weeks since the first contact) and controls for who the customer is.
-Identical rows are grouped in the engine, and a discrete-time proportional
-hazard model (:mod:`esperia.value.hazard`) gives each experience's hazard ratio
-with its confidence interval.
+The engine follows each customer from their first activity until they left
+(their last activity, when nothing followed for ``churn_inactivity_days``
+before the data ends) or, for those who stayed, until ``churn_inactivity_days``
+before the data ends (the last moment leaving can be seen). Follow-up is cut
+only where a covariate changes (a day with an experience, a tenure band
+boundary), so each spell has constant covariates: the running count of each
+experience, the tenure band (weeks since the first contact) and controls for
+who the customer is. Spells with the same covariates are summed in the engine
+(days at risk, departures): the cells of a customer-day panel without its
+rows. A piecewise-exponential proportional hazard model
+(:mod:`esperia.value.hazard`) gives each experience's hazard ratio with its
+confidence interval.
 
 Money: with a monthly hazard h, a monthly discount d and hazard ratio HR, a
 customer's remaining value scales as 1 / (h + d); one more incident moves it to
@@ -18,19 +21,19 @@ CLV * (1 - (h + d) / (h * HR + d)) (a gain when HR < 1).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from esperia.config import Settings
 from esperia.errors import InvalidInput, NotFound
 from esperia.store.database import Store
 from esperia.value.clv import DAYS_PER_MONTH, _monthly_rate
 from esperia.value.engine import fetch_columns
-from esperia.value.hazard import HazardFit, fit_cloglog
+from esperia.value.hazard import HazardFit, fit_poisson
 from esperia.value.retention import month_index
 
 __all__ = [
@@ -126,43 +129,35 @@ CONTROL_LABELS = {
     "under_30": "under 30 (control)",
     "over_60": "over 60 (control)",
 }
-#: Length of a period of the panel, in days (see :data:`PERIOD`).
-PERIOD_DAYS = 1
-#: Periods in an average month, to express rates and hazards per month.
-PERIODS_PER_MONTH = DAYS_PER_MONTH / PERIOD_DAYS
 
 
-def period_index(column: str) -> str:
-    """SQL for a timestamp's period (days since a Monday) as one integer (both
+def day_index(column: str) -> str:
+    """SQL for a timestamp's day (days since 1970-01-05) as one integer (both
     engines)."""
-    return (
-        f"CAST(floor((CAST({column} AS DATE) - DATE '1970-01-05') / "
-        f"{float(PERIOD_DAYS)!r}) AS INTEGER)"
-    )
+    return f"CAST(CAST({column} AS DATE) - DATE '1970-01-05' AS INTEGER)"
 
 
-#: Periods are days: with weeks, the week of a customer's first event counts
-#: as spent after it although the customer was certainly still there before
-#: it (they came), which makes the event look more protective than it is.
-PERIOD = period_index
-
-
-def _panel_sql(days: int) -> str:
-    """Customer-days at risk, grouped by covariates into (trials, events).
+def _spells_sql(days: int) -> str:
+    """Spells at risk with constant covariates, grouped into (exposure, events).
 
     A customer is at risk from their first activity (delayed entry: earlier
-    days are not observed) to their last activity when they left, and
+    days are not observed) to their last active day when they left, and
     otherwise to ``days`` before the data ends: only up to then can leaving be
     seen, so later days would add exposure in which no one can churn.
+    Follow-up is cut only where a covariate changes: entry, each day with an
+    experience (which counts from that day on) and each tenure band boundary.
+    A spell runs to the next cut (or the day after exit), so its exposure is
+    its length in days and the cells equal a customer-day panel's counts.
     """
     inter = EXPERIENCES
+    names = [e.name for e in inter] + [NEGATIVE_FEEDBACK.name]
     flags = ",\n".join(
         f"sum(CASE WHEN {e.condition} THEN 1 ELSE 0 END) AS {e.name}" for e in inter
     )
     zeros = ", ".join(f"0 AS {e.name}" for e in inter)
-    names = [e.name for e in inter] + [NEGATIVE_FEEDBACK.name]
-    sums = ", ".join(f"sum({n}) AS {n}" for n in names)
-    cum = ",\n".join(f"sum(coalesce(e.{n}, 0)) OVER w AS {n}" for n in names)
+    no_change = ", ".join("0" for _ in names)
+    sums = ", ".join(f"sum(p.{n}) AS {n}" for n in names)
+    cum = ",\n".join(f"sum(s.{n}) OVER w AS {n}" for n in names)
     ever = {e.name for e in inter if e.mode == "ever"}
     out = ", ".join(
         f"CASE WHEN {n} > 0 THEN 1 ELSE 0 END AS {n}" if n in ever else n for n in names
@@ -173,14 +168,16 @@ def _panel_sql(days: int) -> str:
     )
     share_cols = [name for name, _ in CHANNEL_SHARES]
     cust_shares = ", ".join(f"coalesce(x.{n}, 0) AS {n}" for n in share_cols)
-    panel_shares = ", ".join(f"c.{n}" for n in share_cols)
+    bounds = "\n".join(
+        f"UNION ALL SELECT customer_id, since_d + {weeks * 7}, {no_change} FROM cust"
+        for _, weeks in TENURE_BANDS
+    )
     tenure = ",\n".join(
-        f"CASE WHEN p.m - p.since_m >= {weeks * 7 // PERIOD_DAYS} THEN 1 ELSE 0 END"
-        f" AS {name}"
+        f"CASE WHEN d - since_d >= {weeks * 7} THEN 1 ELSE 0 END AS {name}"
         for name, weeks in TENURE_BANDS
     )
-    controls = ", ".join(CONTROLS)
-    negative = NEGATIVE_SQL
+    person = ", ".join(f"c.{n}" for n in (*share_cols, "under_30", "over_60"))
+    cutoff = f"r.data_end - INTERVAL '{days} days'"
 
     return f"""
 WITH act AS (
@@ -205,41 +202,44 @@ cust AS (
            CASE WHEN c.birth_year IS NOT NULL
                 AND c.birth_year <= CAST(EXTRACT(YEAR FROM r.data_end) AS INTEGER) - 60
                 THEN 1 ELSE 0 END AS over_60,
-           {PERIOD("s.first_at")} AS first_m,
-           {PERIOD("s.last_at")} AS last_m,
-           {PERIOD(f"r.data_end - INTERVAL '{days} days'")} AS end_m,
-           {PERIOD("coalesce(c.first_seen_at, s.first_at)")} AS since_m,
-           CASE WHEN s.last_at < r.data_end - INTERVAL '{days} days'
-                THEN 1 ELSE 0 END AS churned
+           {day_index("s.first_at")} AS entry_d,
+           CASE WHEN s.last_at < {cutoff} THEN {day_index("s.last_at")}
+                ELSE {day_index(cutoff)} END AS exit_d,
+           {day_index("coalesce(c.first_seen_at, s.first_at)")} AS since_d,
+           CASE WHEN s.last_at < {cutoff} THEN 1 ELSE 0 END AS churned
     FROM span s CROSS JOIN ref r
     LEFT JOIN customers c ON c.customer_id = s.customer_id
     LEFT JOIN mix x ON x.customer_id = s.customer_id
 ),
-ex AS (
-    SELECT customer_id, {PERIOD("occurred_at")} AS m, {flags},
+cuts AS (
+    SELECT customer_id, {day_index("occurred_at")} AS d, {flags},
            0 AS {NEGATIVE_FEEDBACK.name}
     FROM interactions GROUP BY 1, 2
     UNION ALL
-    SELECT customer_id, {PERIOD("received_at")} AS m, {zeros}, count(*)
-    FROM feedback WHERE customer_id IS NOT NULL AND ({negative})
+    SELECT customer_id, {day_index("received_at")} AS d, {zeros}, count(*)
+    FROM feedback WHERE customer_id IS NOT NULL AND ({NEGATIVE_SQL})
+    GROUP BY 1, 2
+    UNION ALL SELECT customer_id, entry_d, {no_change} FROM cust
+    {bounds}
+),
+steps AS (
+    SELECT p.customer_id, p.d, {sums}
+    FROM cuts p JOIN cust c ON c.customer_id = p.customer_id
+    WHERE p.d >= c.entry_d AND p.d <= c.exit_d
     GROUP BY 1, 2
 ),
-exm AS (SELECT customer_id, m, {sums} FROM ex GROUP BY 1, 2),
-panel AS (
-    SELECT c.customer_id, mo.m, c.since_m, {panel_shares}, c.under_30, c.over_60,
-           CASE WHEN c.churned = 1 AND mo.m = c.last_m THEN 1 ELSE 0 END AS y
-    FROM cust c JOIN _months mo ON mo.m >= c.first_m
-     AND mo.m <= CASE WHEN c.churned = 1 THEN c.last_m ELSE c.end_m END
-),
-cum AS (
-    SELECT p.y, {tenure},
-           {", ".join(f"p.{n}" for n in share_cols)}, p.under_30, p.over_60,
-           {cum}
-    FROM panel p LEFT JOIN exm e ON e.customer_id = p.customer_id AND e.m = p.m
-    WINDOW w AS (PARTITION BY p.customer_id ORDER BY p.m ROWS UNBOUNDED PRECEDING)
+spells AS (
+    SELECT s.d, c.since_d, {person}, {cum},
+           coalesce(lead(s.d) OVER w, c.exit_d + 1) - s.d AS exposure,
+           CASE WHEN c.churned = 1 AND lead(s.d) OVER w IS NULL
+                THEN 1 ELSE 0 END AS y
+    FROM steps s JOIN cust c ON c.customer_id = s.customer_id
+    WINDOW w AS (PARTITION BY s.customer_id ORDER BY s.d
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
-SELECT {out}, {controls}, count(*) AS trials, sum(y) AS events
-FROM cum GROUP BY {", ".join(str(i + 1) for i in range(len(names) + len(CONTROLS)))}
+SELECT {out}, {tenure}, {", ".join(share_cols)}, under_30, over_60,
+       sum(exposure) AS exposure, sum(y) AS events
+FROM spells GROUP BY {", ".join(str(i + 1) for i in range(len(names) + len(CONTROLS)))}
 """
 
 
@@ -249,6 +249,7 @@ class ExperienceModel:
     covariates: list[str]
     monthly_hazard: float
     monthly_discount: float
+    #: Days at risk, summed over customers (the exposure of the fit).
     customer_days: int
     churned: int
     seconds: float
@@ -300,35 +301,27 @@ def expected_loss_per_incident(
 
 
 def fit_experience_model(store: Store, settings: Settings) -> ExperienceModel:
-    """Build the customer-months in the engine and fit the hazard model."""
+    """Build the spells at risk in the engine and fit the hazard model."""
     started = time.perf_counter()
     days = int(settings.churn_inactivity_days)
     if days < 1:
         raise InvalidInput("churn_inactivity_days must be at least 1")
     with store.connect() as conn:
-        bounds = conn.fetch_dicts(
-            f"SELECT min({PERIOD('occurred_at')}) AS lo, "
-            f"max({PERIOD('occurred_at')}) AS hi FROM interactions"
-        )[0]
-        if bounds["lo"] is None:
+        if not conn.scalar("SELECT count(*) FROM interactions"):
             raise NotFound("the workspace has no interactions: import them first")
-        lo, hi = int(bounds["lo"]), int(bounds["hi"]) + 1
-        conn.load_arrow("_months", pa.table({"m": pa.array(range(lo - 1, hi + 1))}))
-        cols = fetch_columns(conn, _panel_sql(days))
-        conn.execute("DROP TABLE _months")
+        cols = fetch_columns(conn, _spells_sql(days))
     names = [e.name for e in EXPERIENCES] + [NEGATIVE_FEEDBACK.name, *CONTROLS]
     x = np.column_stack([np.asarray(cols[n], dtype=float) for n in names])
-    trials = np.asarray(cols["trials"], dtype=float)
+    exposure = np.asarray(cols["exposure"], dtype=float)
     events = np.asarray(cols["events"], dtype=float)
     varies = x.std(axis=0) > 0
     used = [n for n, v in zip(names, varies, strict=True) if v]
-    fit = fit_cloglog(used, x[:, varies], trials, events)
-    per_period = float(events.sum() / trials.sum())
-    hazard = 1.0 - (1.0 - per_period) ** PERIODS_PER_MONTH
+    fit = fit_poisson(used, x[:, varies], exposure, events)
+    per_day = float(events.sum() / exposure.sum())
     return ExperienceModel(
-        fit=fit, covariates=used, monthly_hazard=hazard,
+        fit=fit, covariates=used, monthly_hazard=-math.expm1(-per_day * DAYS_PER_MONTH),
         monthly_discount=_monthly_rate(settings.clv_annual_discount_rate),
-        customer_days=int(trials.sum()), churned=int(events.sum()),
+        customer_days=int(exposure.sum()), churned=int(events.sum()),
         seconds=time.perf_counter() - started,
     )  # fmt: skip
 

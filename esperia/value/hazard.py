@@ -1,11 +1,12 @@
-"""A discrete-time proportional hazard model, fitted by Newton/IRLS.
+"""A piecewise-exponential proportional hazard model, fitted by Newton/IRLS.
 
-Customer-months with the covariates in force that month, and whether the
-customer left in it. With the complementary log-log link,
-P(leave in month | still here) = 1 - exp(-exp(x'b)), exp(b) is exactly a hazard
-ratio of the underlying continuous-time proportional hazard model (the demo's
-churn is one). Rows with the same covariates are grouped (trials, events), so a
-few hundred thousand customer-months are a few thousand rows.
+Follow-up is cut into spells with constant covariates; each covariate cell
+carries its exposure (days at risk) and its events (customers who left). With
+a hazard constant within a spell, the likelihood is that of a Poisson count
+with mean exposure * exp(x'b), so exp(b) is a hazard ratio in continuous time
+(the demo's churn is such a model). Cells with the same covariates are summed
+in the engine, so millions of customer-days are a few thousand rows, and the
+gradient X'(y - mu) and Hessian X' diag(mu) X are a pair of matrix products.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import numpy as np
 from scipy.stats import norm
 
 from esperia.errors import InvalidInput
+from esperia.value.clv import DAYS_PER_MONTH
 
-__all__ = ["HazardFit", "fit_cloglog"]
+__all__ = ["HazardFit", "fit_poisson"]
 
 
 @dataclass
@@ -28,16 +30,17 @@ class HazardFit:
     se: np.ndarray
     iterations: int
     log_likelihood: float
-    trials: float
+    #: Total time at risk, in days.
+    exposure: float
     events: float
 
     def hazard_ratio(self, name: str) -> float:
         return float(np.exp(self.coef[self.names.index(name)]))
 
     def monthly_hazard(self, x: np.ndarray) -> np.ndarray:
-        """P(leave this month) for covariate rows ``x`` (without the intercept)."""
+        """P(leave within a month) for covariate rows ``x`` (without the intercept)."""
         eta = self.coef[0] + np.asarray(x, dtype=float) @ self.coef[1:]
-        return -np.expm1(-np.exp(eta))
+        return -np.expm1(-np.exp(eta) * DAYS_PER_MONTH)
 
     def table(self) -> list[dict[str, float | str]]:
         z = norm.ppf(0.975)
@@ -60,56 +63,76 @@ class HazardFit:
         return rows
 
 
-def fit_cloglog(
+def _log_likelihood(eta: np.ndarray, y: np.ndarray) -> float:
+    """Poisson log-likelihood without the log(y!) constant (eta has the offset)."""
+    return float(np.sum(y * eta - np.exp(eta)))
+
+
+def fit_poisson(
     names: list[str],
     x: np.ndarray,
-    trials: np.ndarray,
+    exposure: np.ndarray,
     events: np.ndarray,
     *,
     max_iter: int = 50,
 ) -> HazardFit:
-    """Maximum likelihood for grouped binomial data with the cloglog link."""
+    """Maximum likelihood for events ~ Poisson(exposure * exp(b0 + x'b)).
+
+    Newton steps (the Hessian of the canonical link is the Fisher information),
+    halved while they would lower the likelihood; Wald standard errors from the
+    inverse information at the optimum.
+    """
     x = np.asarray(x, dtype=float)
-    n = np.asarray(trials, dtype=float)
+    t = np.asarray(exposure, dtype=float)
     y = np.asarray(events, dtype=float)
-    if n.sum() <= 0 or y.sum() < len(names) + 1:
+    if t.sum() <= 0 or y.sum() < len(names) + 1:
         raise InvalidInput(
             f"only {y.sum():.0f} churn events: too few to estimate "
             f"{len(names)} effects; widen the data or the churn definition"
         )
-    design = np.column_stack([np.ones(len(n)), x])
-    rate = y.sum() / n.sum()
+    keep = t > 0
+    x, t, y = x[keep], t[keep], y[keep]
+    design = np.column_stack([np.ones(len(t)), x])
+    offset = np.log(t)
     beta = np.zeros(design.shape[1])
-    beta[0] = math.log(-math.log1p(-min(rate, 0.99)))
-    ll_old = -np.inf
-    info = np.eye(design.shape[1])
+    beta[0] = math.log(y.sum() / t.sum())
+    eta = np.minimum(design @ beta + offset, 700.0)
+    ll = _log_likelihood(eta, y)
     it = 0
     while it < max_iter:
         it += 1
-        eta = np.clip(design @ beta, -30, 5)
-        e = np.exp(eta)
-        p = np.clip(-np.expm1(-e), 1e-300, 1 - 1e-15)
-        dp = e * np.exp(-e)  # dp/deta
-        score_w = dp * (y - n * p) / (p * (1 - p))
-        w = n * dp * dp / (p * (1 - p))
-        grad = design.T @ score_w
-        info = design.T @ (design * w[:, None])
+        mu = np.exp(eta)
+        grad = design.T @ (y - mu)
+        info = design.T @ (design * mu[:, None])
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
             raise InvalidInput(
                 "the churn model cannot be fitted: some covariate never varies"
             ) from None
-        beta = beta + step
-        ll = float(np.sum(y * np.log(p) + (n - y) * np.log1p(-p)))
-        if abs(ll - ll_old) < 1e-10 * (1 + abs(ll)) and np.abs(step).max() < 1e-8:
+        for _ in range(30):
+            trial = np.minimum(design @ (beta + step) + offset, 700.0)
+            ll_new = _log_likelihood(trial, y)
+            if ll_new >= ll - 1e-12 * (1 + abs(ll)):
+                break
+            step = step / 2
+        beta, eta = beta + step, trial
+        done = abs(ll_new - ll) < 1e-12 * (1 + abs(ll)) and np.abs(step).max() < 1e-8
+        ll = ll_new
+        if done:
             break
-        ll_old = ll
-    cov = np.linalg.inv(info)
+    mu = np.exp(eta)
+    info = design.T @ (design * mu[:, None])
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        raise InvalidInput(
+            "the churn model cannot be fitted: some covariate never varies"
+        ) from None
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     if not np.all(np.isfinite(beta)) or not np.all(np.isfinite(se)):
         raise InvalidInput("the churn model did not converge on this data")
     return HazardFit(
         names=["intercept", *names], coef=beta, se=se, iterations=it,
-        log_likelihood=ll_old, trials=float(n.sum()), events=float(y.sum()),
+        log_likelihood=ll, exposure=float(t.sum()), events=float(y.sum()),
     )  # fmt: skip

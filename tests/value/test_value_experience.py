@@ -132,7 +132,7 @@ def test_hazard_model_same_on_both_engines(
     store: Store, settings: Settings, duckdb_store: Store, duckdb_settings: Settings,
     load_demo: Loader,
 ) -> None:  # fmt: skip
-    """The customer-weeks SQL gives the same panel, so the same fit, everywhere."""
+    """The spells SQL gives the same cells, so the same fit, on both engines."""
     kinds = ("customers", "touchpoints", "interactions", "orders", "feedback")
     load_demo(store, settings, kinds)
     load_demo(duckdb_store, duckdb_settings, kinds)
