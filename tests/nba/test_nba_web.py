@@ -23,7 +23,10 @@ def angry_case(workspace_settings, workspace_store) -> int:
             "INSERT INTO personas VALUES (1, 0, 'Lettore forte', 'Avid reader', "
             "6, 1.0, NULL, '{}')"
         )
-        conn.execute("INSERT INTO persona_members VALUES (1, 'C-ANGRY', 0)")
+        conn.execute(
+            "INSERT INTO persona_members (version, customer_id, persona) "
+            "VALUES (1, 'C-ANGRY', 0)"
+        )
     score_customers(store, settings)
     case = create_case(store, settings, system_viewer("setup"),
                        customer_id="C-ANGRY", reason="late_delivery",
