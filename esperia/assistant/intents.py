@@ -63,7 +63,7 @@ class IntentConfig:
     #: A pair gets a model when, in cross-validation, an example of one intent
     #: ranked the other among its ``pairwise_confusion_top`` best at least
     #: ``pairwise_min_count`` times. At prediction the first stage's
-    #: ``pairwise_top`` best are re-ranked: ``pairwise_weight`` × standardised
+    #: ``pairwise_top`` best are re-ranked: ``pairwise_weight`` * standardised
     #: first-stage score + the pair models' margins (clipped to ±1). Pair
     #: coefficients below ``pairwise_prune`` are dropped (a third of the size,
     #: no loss). All chosen on a held-out 20 % of BANKING77's *training* split.
