@@ -366,6 +366,12 @@ class Settings(BaseSettings):
         default=3.0,
         description="BM25 score below which a knowledge-base match is not used.",
     )
+    assistant_pairwise: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Pairwise second stage of the intent model (re-ranks the top "
+        "intents with one SVM per confused pair): auto = on when the examples "
+        "average at least 40 per intent.",
+    )
     assistant_verify_attempts: int = Field(
         default=3,
         description="Failed order checks before the chat hands over to a person.",

@@ -36,6 +36,8 @@ class IntentReport:
     cv_accuracy: float | None
     fit_seconds: float
     predict_ms_per_message: float
+    #: Pair models in the pairwise second stage (0 when it is off).
+    pairwise_pairs: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -141,6 +143,7 @@ def evaluate_intents(
         cv_accuracy=_round(model.cv_accuracy),
         fit_seconds=round(fitted - started, 2),
         predict_ms_per_message=round(1000 * elapsed / max(len(test[0]), 1), 3),
+        pairwise_pairs=model.pairwise_pairs,
     )
 
 

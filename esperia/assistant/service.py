@@ -120,7 +120,10 @@ class Assistant:
 
     def train(self) -> IntentClassifier:
         """Fit the intent model on shipped, company and corrected examples."""
-        config = IntentConfig(min_confidence=self.settings.assistant_min_confidence)
+        config = IntentConfig(
+            min_confidence=self.settings.assistant_min_confidence,
+            pairwise=self.settings.assistant_pairwise,
+        )
         model = IntentClassifier(config).fit(*self.training_examples())
         model.save(self.model_path)
         self._model = model
