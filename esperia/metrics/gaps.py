@@ -8,8 +8,9 @@
   interaction column (``promise_metric``: ``wait_s``, ``duration_s``, ``value``,
   or a key of ``properties`` such as ``delivery_hours``) and a target, the share
   of interactions that kept it (actual <= target, Wilson interval), the exact
-  median actual (interpolated, as PostgreSQL's ``percentile_cont``), and what breaking it costs: the change in CES and CSAT of the linked
-  feedback per unit beyond the target (least-squares slope).
+  median actual (interpolated, as PostgreSQL's ``percentile_cont``), and what
+  breaking it costs: the change in CES and CSAT of the linked feedback per
+  unit beyond the target (least-squares slope).
 """
 
 from __future__ import annotations
