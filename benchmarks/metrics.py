@@ -209,9 +209,14 @@ def time_overview(store: Any, settings: Any, repeat: int) -> dict[str, Any]:
     - ``first_after_refresh_s``: the first overview call after the refresh;
     - ``stored``: warm calls reading the stored overview (the page's path);
     - ``import_s`` / ``first_after_import_s``: a file-like import of 1,000
-      answers (it refreshes the stored overview) and the first call after it.
+      answers (it refreshes the stored overview) and the first call after it;
+    - ``stale_view_s``: the first call after an API batch of 100 answers (the
+      stored figures, marked stale); ``background_refresh_wait_s``: how long
+      the background refresh took to finish after it; ``after_background_s``:
+      the next call (current again).
     """
-    from esperia.ingest import import_arrow
+    from esperia.ingest import import_arrow, import_records
+    from esperia.metrics.background import wait_for_refresh
     from esperia.metrics.overview import overview, refresh_overview, touchpoint_heatmap
 
     def computed() -> dict[str, Any]:
@@ -234,6 +239,18 @@ def time_overview(store: Any, settings: Any, repeat: int) -> dict[str, Any]:
     started = time.perf_counter()
     after = overview(store, settings)
     after_s = time.perf_counter() - started
+    # An API batch (no refresh of its own): the next view returns the stored
+    # figures marked stale at once, and the background refresh renews them.
+    import_records(store, settings, "feedback", _new_feedback(100).to_pylist())
+    started = time.perf_counter()
+    stale = overview(store, settings)
+    stale_s = time.perf_counter() - started
+    started = time.perf_counter()
+    wait_for_refresh(store)
+    background_s = time.perf_counter() - started
+    started = time.perf_counter()
+    renewed = overview(store, settings)
+    renewed_s = time.perf_counter() - started
     heat, cells = _median_time(lambda: touchpoint_heatmap(store, settings), repeat)
     with store.connect() as conn:
         # A kept data set stays as generated for the next run.
@@ -253,6 +270,11 @@ def time_overview(store: Any, settings: Any, repeat: int) -> dict[str, Any]:
         "first_after_import_from_summary": all(
             p["from_summary"] for p in after.values()
         ),
+        "stale_view_s": round(stale_s, 3),
+        "stale_view_marked": all(p["stale"] for p in stale.values()),
+        "background_refresh_wait_s": round(background_s, 3),
+        "after_background_s": round(renewed_s, 3),
+        "after_background_current": not any(p["stale"] for p in renewed.values()),
         "heatmap_s": heat,
         "heatmap_touchpoints": len(cells),
     }
@@ -377,6 +399,13 @@ def metrics_table(results: list[dict[str, Any]]) -> str:
             f"answers (with its refresh) {r['import_s']:.2f} s, first call after "
             f"it {r['first_after_import_s']:.3f} s; heatmap {r['heatmap_s']:.2f} s"
         )
+        lines.append(
+            f"{r['engine']}: after an API batch the view took "
+            f"{r['stale_view_s']:.3f} s (stale rows: {r['stale_view_marked']}); the "
+            f"background refresh finished {r['background_refresh_wait_s']:.2f} s "
+            f"later; the next view {r['after_background_s']:.3f} s (current: "
+            f"{r['after_background_current']})"
+        )
         if "pandas_trends_s" in r:
             ours = sum(r["parts"][f"{m}_trend"] for m in ("nps", "csat", "ces"))
             lines.append(
@@ -397,11 +426,13 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
         size = f"{r['engine']} {r['interactions']:,} interactions"
         stored = r["stored"]
         slowest = max(stored["parts"].values())
-        first = max(r["first_after_refresh_s"], r["first_after_import_s"])
+        first = max(r["first_after_refresh_s"], r["first_after_import_s"],
+                    r["stale_view_s"], r["after_background_s"])  # fmt: skip
         checks = [
             ("each overview query ≤ 1 s (stored)", slowest, 1.0),
             ("whole overview ≤ 2 s (stored, warm)", stored["overview_s"], 2.0),
-            ("whole overview ≤ 2 s (first call after refresh/import)", first, 2.0),
+            ("whole overview ≤ 2 s (first call after refresh/import/API batch)",
+             first, 2.0),
             ("each overview query ≤ 1 s (computed directly)",
              max(r["parts"].values()), 1.0),
             ("whole overview ≤ 2 s (computed directly)", r["overview_s"], 2.0),

@@ -338,7 +338,8 @@ class Settings(BaseSettings):
         description="After a file (or demo) import of feedback, interactions or "
         "touchpoints, recompute the stored metrics overview when one is kept, so "
         "the overview page reads it at once. API batches leave it to the next "
-        "view of the overview.",
+        "view, which shows the stored figures marked stale and refreshes them "
+        "in the background.",
     )
 
     # --- care assistant (esperia.assistant) ---

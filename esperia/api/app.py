@@ -28,12 +28,14 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from esperia.ingest import warm_up
+        from esperia.metrics.background import wait_for_refresh
 
         warm_up()
         worker = start_worker(app, the_store, settings)
         yield
         if worker is not None:
             worker.stop()
+        wait_for_refresh(the_store, timeout=60)  # a metrics refresh writes there
         if owns_store:
             the_store.close()
 

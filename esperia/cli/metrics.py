@@ -214,7 +214,7 @@ def refresh_command(
 @metrics_app.command("status")
 def status_command(as_json: AsJson = False) -> None:
     """When each stored overview part was computed, and whether it is current."""
-    from esperia.metrics.summary import summary_status
+    from esperia.metrics.summary import REFRESH_FAILURE, summary_status
 
     settings = state().settings()
     store = open_workspace(settings)
@@ -231,15 +231,23 @@ def status_command(as_json: AsJson = False) -> None:
             "run `esperia metrics refresh`"
         )
         return
+    failures = [row for row in rows if row["part"] == REFRESH_FAILURE]
+    rows = [row for row in rows if row["part"] != REFRESH_FAILURE]
     table = [["part", "period", "computed at (UTC)", "seconds", "current"]]
     for row in rows:
         current = "yes" if row["current"] else "no"
         table.append([row["part"], row["variant"] or "—", row["computed_at"],
                       f"{row['seconds']:.2f}", current])  # fmt: skip
     print_columns(table)
+    for row in failures:
+        typer.echo(
+            f"background refresh of {row['variant']} failed at "
+            f"{row['computed_at']}: {row['error']}"
+        )
     stale = sum(1 for row in rows if not row["current"])
     if stale:
         typer.echo(
             f"{stale} part(s) older than the data: the next view of the overview "
-            "recomputes them, or run `esperia metrics refresh`"
+            "shows them marked stale and refreshes them in the background, or run "
+            "`esperia metrics refresh`"
         )

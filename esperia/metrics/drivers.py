@@ -25,6 +25,7 @@ percentile bootstrap intervals over units (seeded).
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from typing import Any
 
@@ -107,7 +108,14 @@ def _behaviour_matrix(
     if max_units:
         # The customers who answered most recently: a bounded, repeatable sample.
         units = units.order_by([ibis.desc("last"), "customer_id"]).limit(max_units)
+    # Units numbered in the engine (small integers instead of customer ids
+    # in the big join and group-by), and kept as a temporary table so the
+    # join and the scores read them without computing them twice.
     units = units.select("customer_id", "y")
+    units = units.mutate(u=ibis.row_number().over(order_by="customer_id"))
+    # A temporary table of this connection (gone when it closes).
+    name = f"esperia_driver_units_{uuid.uuid4().hex[:12]}"
+    units = con.create_table(name, units, temp=True)
     it = con.table("interactions")
     if query.since is not None:
         it = it.filter(it.occurred_at >= query.since.isoformat())
@@ -118,7 +126,8 @@ def _behaviour_matrix(
     )
     tp = tp.rename(tp_id="touchpoint_id")
     it = it.select("customer_id", "touchpoint_id", "outcome", "wait_s", "duration_s")
-    it = it.semi_join(units, it.customer_id == units.customer_id)
+    keyed = units.select(unit_id="customer_id", u="u")
+    it = it.inner_join(keyed, it.customer_id == keyed.unit_id)
     j = it.left_join(tp, it.touchpoint_id == tp.tp_id)
     broke = ibis.cases(
         ((j.promise_metric == "wait_s") & (j.wait_s > j.promise_target), True),
@@ -127,18 +136,12 @@ def _behaviour_matrix(
     )
     problem = ibis.cases((j.outcome.isin(PROBLEM_OUTCOMES) | broke, 1), else_=0)
     driver = j.touchpoint_id if kind == "touchpoints" else j.stage
-    j = j.select("customer_id", driver=driver, problem=problem)
+    j = j.select("u", driver=driver, problem=problem)
     j = j.filter(j.driver.notnull())
-    # One pass over the interactions: problems and interactions per customer and
+    # One pass over the interactions: problems and interactions per unit and
     # driver (a long table, a few rows per customer); everything else in numpy.
-    per = j.group_by(["customer_id", "driver"]).aggregate(
-        p=j.problem.sum(), t=j.problem.count()
-    )
-    per = per.rename(pv_id="customer_id")
-    # Units numbered in the engine, so only small integers come back per row.
-    units = units.mutate(u=ibis.row_number().over(order_by="customer_id"))
-    long = units.inner_join(per, units.customer_id == per.pv_id)
-    table = long.select("u", "driver", "p", "t").to_pyarrow()
+    per = j.group_by(["u", "driver"]).aggregate(p=j.problem.sum(), t=j.problem.count())
+    table = per.to_pyarrow()
     y = fetch_columns(units.order_by("u").select("y")).get("y", np.zeros(0))
     y = np.asarray(y, dtype=np.float64)
     coded = table.column("driver").combine_chunks().cast(pa.string())

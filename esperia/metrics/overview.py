@@ -4,8 +4,11 @@ The parts are independent queries, so a slow or failing part (for example
 drivers on an empty workspace) does not hide the others. Their rows are kept
 in the stored overview (:mod:`esperia.metrics.summary`): a call whose data
 has not changed since they were computed reads them back instead of running
-the queries again; otherwise the stale parts are computed directly (on
-separate connections, side by side) and stored for the next call.
+the queries again. When the data changed since, the stored rows are still
+returned at once, marked ``stale``, and a single background refresh per store
+(:mod:`esperia.metrics.background`) recomputes and stores them for the next
+call; only parts never stored are computed by the call itself (on separate
+connections, side by side where that helps).
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from esperia.errors import EsperiaError
+from esperia.metrics.background import request_refresh
 from esperia.metrics.service import build_query, metric_rows
 from esperia.metrics.summary import (
     SUMMARY_TABLE,
+    clear_refresh_failure,
     data_stamp,
     read_summary,
+    record_refresh_failure,
     write_summary,
 )
 
@@ -29,6 +35,7 @@ __all__ = [
     "overview",
     "refresh_after_import",
     "refresh_overview",
+    "refresh_stale",
     "touchpoint_heatmap",
 ]
 
@@ -111,13 +118,18 @@ def overview(
     *,
     stored: bool = True,
     workers: int | None = None,
+    background: bool = True,
 ) -> dict[str, Any]:
     """Every part of the overview: ``{part: {"rows": [...], "seconds": s, …}}``.
 
-    Each part also says ``computed_at`` (UTC, ISO 8601) and ``from_summary``
-    (read back from the stored overview, or computed by this call). With
-    ``stored=False`` every part is computed directly and nothing is stored.
-    A part that cannot be computed carries ``error`` (its message) instead.
+    Each part also says ``computed_at`` (UTC, ISO 8601), ``from_summary``
+    (read back from the stored overview, or computed by this call) and
+    ``stale`` (stored, but the data changed since). Stale parts are returned
+    at once and recomputed by the store's background refresh (``refreshing``
+    says one is under way); only parts never stored are computed by this call.
+    ``background=False`` computes stale parts here instead (the old way), and
+    ``stored=False`` computes every part directly and stores nothing. A part
+    that cannot be computed carries ``error`` (its message) instead.
     """
     if workers is None:
         workers = _WORKERS.get(store.dialect, 1)
@@ -129,36 +141,87 @@ def overview(
         stamp = data_stamp(store, settings, conn)
         kept = read_summary(store, {period, ""}, conn)
     read_s = round(time.perf_counter() - started, 3)
-    fresh = {
+    usable = {
         name: kept[name]
         for name in OVERVIEW_PARTS
-        if name in kept
-        and kept[name]["stamp"] == stamp
-        and kept[name]["variant"] == _variant(name, period)
+        if name in kept and kept[name]["variant"] == _variant(name, period)
     }
-    stale = [name for name in OVERVIEW_PARTS if name not in fresh]
+    stale = [name for name, part in usable.items() if part["stamp"] != stamp]
+    if not background:
+        usable = {n: p for n, p in usable.items() if n not in stale}
+        stale = []
+    missing = [name for name in OVERVIEW_PARTS if name not in usable]
     computed: dict[str, dict[str, Any]] = {}
-    if stale:
+    if missing:
         computed = _stamped(
-            _compute(store, settings, period, stale, workers), from_summary=False
+            _compute(store, settings, period, missing, workers), from_summary=False
         )
         write_summary(
             store, stamp, computed, {n: _variant(n, period) for n in computed}
         )
+    refreshing = bool(stale) and _start_refresh(store, settings, period, stamp)
     result: dict[str, Any] = {}
     for name in OVERVIEW_PARTS:
         if name in computed:
-            result[name] = computed[name]
+            result[name] = {**computed[name], "stale": False}
             continue
-        part = fresh[name]
+        part = usable[name]
         entry: dict[str, Any] = {"rows": part["rows"]}
         if "error" in part:
             entry["error"] = part["error"]
         # One query read every stored part: each was ready after that long.
         entry.update(seconds=read_s, computed_at=part["computed_at"],
-                     from_summary=True)  # fmt: skip
+                     from_summary=True, stale=name in stale)  # fmt: skip
+        if name in stale:
+            entry["refreshing"] = refreshing
         result[name] = entry
     return result
+
+
+def _start_refresh(store: Any, settings: Any, period: str, stamp: str) -> bool:
+    """Ask for a background refresh of ``period``; whether one is due or running.
+
+    False only when the last refresh failed on this same data: retrying on
+    every view would repeat the failure (new data, a new stamp, retries).
+    """
+    return request_refresh(
+        store, period, lambda p: refresh_stale(store, settings, p), stamp
+    )
+
+
+def refresh_stale(store: Any, settings: Any, period: str) -> list[str]:
+    """Recompute and store the parts of ``period`` older than the data; which.
+
+    The background refresh's job. A failure is written to the stored overview
+    (``esperia metrics status`` shows it) and raised again for the log.
+    """
+    started = time.perf_counter()
+    stamp = ""
+    try:
+        with store.connect() as conn:
+            stamp = data_stamp(store, settings, conn)
+            kept = read_summary(store, {period, ""}, conn)
+        names = [
+            name
+            for name in OVERVIEW_PARTS
+            if name not in kept
+            or kept[name]["stamp"] != stamp
+            or kept[name]["variant"] != _variant(name, period)
+        ]
+        if names:
+            parts = _compute(
+                store, settings, period, names, _WORKERS.get(store.dialect, 1)
+            )
+            write_summary(store, stamp, _stamped(parts, from_summary=False),
+                          {n: _variant(n, period) for n in parts})  # fmt: skip
+        clear_refresh_failure(store, period)
+        return names
+    except Exception as exc:
+        record_refresh_failure(
+            store, period, stamp, f"{type(exc).__name__}: {exc}",
+            time.perf_counter() - started,
+        )  # fmt: skip
+        raise
 
 
 def _stamped(parts: dict[str, dict[str, Any]], from_summary: bool) -> dict[str, Any]:
@@ -202,6 +265,7 @@ def refresh_overview(
             timings[f"{name}:{period}" if name.endswith("_trend") else name] = part[
                 "seconds"
             ]
+    clear_refresh_failure(store)
     return {
         "periods": sorted(wanted),
         "stamp": stamp,

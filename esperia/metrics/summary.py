@@ -25,14 +25,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "REFRESH_FAILURE",
     "SUMMARY_TABLE",
+    "clear_refresh_failure",
     "data_stamp",
     "read_summary",
+    "record_refresh_failure",
     "summary_status",
     "write_summary",
 ]
 
 SUMMARY_TABLE = "metrics_summaries"
+#: The ``part`` of the row that records a failed background refresh.
+REFRESH_FAILURE = "background_refresh"
 
 #: What the stamp counts; each is a small aggregate the engine answers quickly.
 _STAMP_SQL = """
@@ -79,8 +84,8 @@ def read_summary(
         return {}
     rows = conn.fetchall(
         "SELECT part, variant, stamp, computed_at, seconds, rows_json, error "
-        f"FROM {SUMMARY_TABLE} WHERE variant IN ({marks})",
-        wanted,
+        f"FROM {SUMMARY_TABLE} WHERE variant IN ({marks}) AND part <> ?",
+        [*wanted, REFRESH_FAILURE],
     )
     out: dict[str, dict[str, Any]] = {}
     for part, variant, stamp, computed_at, seconds, rows_json, error in rows:
@@ -124,7 +129,11 @@ def write_summary(
 
 
 def summary_status(store: Any, settings: Any) -> list[dict[str, Any]]:
-    """Every stored part with when it was computed and whether it is current."""
+    """Every stored part with when it was computed and whether it is current.
+
+    A failed background refresh appears as a row whose part is
+    :data:`REFRESH_FAILURE` (variant: the period; ``error``: what went wrong).
+    """
     started = time.perf_counter()
     stamp = data_stamp(store, settings)
     with store.connect() as conn:
@@ -137,7 +146,7 @@ def summary_status(store: Any, settings: Any) -> list[dict[str, Any]]:
     took = time.perf_counter() - started
     for row in rows:
         row["computed_at"] = _iso(row["computed_at"])
-        row["current"] = row.pop("stamp") == stamp
+        row["current"] = row.pop("stamp") == stamp and row["part"] != REFRESH_FAILURE
         row["seconds"] = round(float(row["seconds"]), 3)
         row["check_seconds"] = round(took, 3)
     return rows
@@ -149,3 +158,36 @@ def _iso(value: Any) -> str:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).isoformat(timespec="seconds")
     return str(value)
+
+
+def record_refresh_failure(
+    store: Any, period: str, stamp: str, error: str, seconds: float
+) -> None:
+    """Keep the failure of a background refresh where ``metrics status`` sees it."""
+    with store.write_lock, store.connect() as conn:
+        if not conn.table_exists(SUMMARY_TABLE):
+            return
+        with conn.transaction():
+            conn.execute(
+                f"DELETE FROM {SUMMARY_TABLE} WHERE part = ? AND variant = ?",
+                (REFRESH_FAILURE, period),
+            )
+            conn.execute(
+                f"INSERT INTO {SUMMARY_TABLE} (part, variant, stamp, computed_at, "
+                "seconds, rows_json, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (REFRESH_FAILURE, period, stamp, datetime.now(UTC), float(seconds),
+                 "[]", error),
+            )  # fmt: skip
+
+
+def clear_refresh_failure(store: Any, period: str | None = None) -> None:
+    """Forget the recorded failure of ``period`` (every period when None)."""
+    with store.write_lock, store.connect() as conn:
+        if not conn.table_exists(SUMMARY_TABLE):
+            return
+        sql = f"DELETE FROM {SUMMARY_TABLE} WHERE part = ?"
+        params: tuple[str, ...] = (REFRESH_FAILURE,)
+        if period is not None:
+            sql += " AND variant = ?"
+            params = (REFRESH_FAILURE, period)
+        conn.execute(sql, params)

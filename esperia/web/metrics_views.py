@@ -155,6 +155,8 @@ def metrics_page(
             :19
         ],
         "stored": all(p["from_summary"] for p in parts.values()),
+        "stale": any(p.get("stale") for p in parts.values()),
+        "refreshing": any(p.get("refreshing") for p in parts.values()),
     }
     return render(request, "metrics.html", context)
 

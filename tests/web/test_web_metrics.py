@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 from support.metrics_table import insert, load_table
 
+from esperia.ingest import import_records
+from esperia.metrics.background import wait_for_refresh
+
 
 @pytest.fixture
 def measured(workspace_settings, workspace_store) -> None:  # type: ignore[no-untyped-def]
@@ -19,7 +22,9 @@ def measured(workspace_settings, workspace_store) -> None:  # type: ignore[no-un
     ])  # fmt: skip
 
 
-def test_metrics_and_touchpoints_pages(admin_web, measured) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_and_touchpoints_pages(  # type: ignore[no-untyped-def]
+    admin_web, measured, workspace_store, workspace_settings
+) -> None:
     page = admin_web.client.get("/metrics")
     assert page.status_code == 200, page.text
     html = page.text
@@ -30,6 +35,18 @@ def test_metrics_and_touchpoints_pages(admin_web, measured) -> None:  # type: ig
     assert 'data-from-summary="no"' in html and "per questa visita" in html
     again = admin_web.client.get("/metrics").text
     assert 'data-from-summary="yes"' in again and "sono aggiornati" in again
+    assert 'data-stale="no"' in again
+    # An API-like batch: the stored figures are shown at once, marked stale,
+    # while the background refresh renews them for the next view.
+    import_records(workspace_store, workspace_settings, "feedback", [
+        {"feedback_id": "F-NEW", "received_at": "2025-03-03T10:00:00",
+         "source": "survey", "nps": 10}])  # fmt: skip
+    stale = admin_web.client.get("/metrics").text
+    assert 'data-stale="yes"' in stale and 'data-refreshing="yes"' in stale
+    assert "aggiornamento in corso" in stale
+    assert wait_for_refresh(workspace_store, timeout=60)
+    renewed = admin_web.client.get("/metrics").text
+    assert 'data-stale="no"' in renewed and "sono aggiornati" in renewed
     quarter = admin_web.client.get("/metrics?period=quarter")
     assert quarter.status_code == 200 and "2025-01-01" in quarter.text
     heat = admin_web.client.get("/touchpoints")
