@@ -220,7 +220,7 @@ def _load(
         for w in workers:
             w.join()
     elapsed = time.perf_counter() - began
-    out = _percentiles(times)
+    out: dict[str, Any] = dict(_percentiles(times))
     out["requests_per_s"] = round(len(times) / elapsed, 1)
     out["client_processes"] = processes
     if server_pid and times:
