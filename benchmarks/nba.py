@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -128,23 +129,23 @@ def _percentiles(times: list[float]) -> dict[str, float]:
             "p99_ms": pick(0.99), "mean_ms": mean}  # fmt: skip
 
 
-def _load(
-    port: int, token: str, ids: list[str], clients: int, seconds: float,
+def _client_loop(
+    port: int, token: str, ids: list[str], ks: list[int], stop_at: float,
     think: tuple[float, float] | None,
-) -> dict[str, Any]:  # fmt: skip
-    """``clients`` threads, each on one keep-alive connection, for ``seconds``."""
+) -> tuple[list[float], list[str]]:  # fmt: skip
+    """Threads ``ks``, each on one keep-alive connection, until wall time
+    ``stop_at``; the response times and the failures."""
     times: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    stop = time.perf_counter() + seconds
     paths = ("context", "next-best-action")
 
     def client(k: int) -> None:
         rng = random.Random(k)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
-        i = 0
-        while time.perf_counter() < stop:
+        i = k
+        while time.time() < stop_at:
             cid = ids[rng.randrange(len(ids))]
             url = f"/api/v1/customers/{cid}/{paths[i % 2]}"
             i += 1
@@ -162,15 +163,69 @@ def _load(
         with lock:
             times.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    began = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in ks]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return times, errors
+
+
+def _client_process(queue: Any, *args: Any) -> None:
+    queue.put(_client_loop(*args))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc), 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load(
+    port: int, token: str, ids: list[str], clients: int, seconds: float,
+    think: tuple[float, float] | None, processes: int = 1,
+    server_pid: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """``clients`` keep-alive connections for ``seconds``, as threads spread
+    over ``processes`` client processes (so the clients' own Python does not
+    cap the rate a server can reach); with ``server_pid``, the server's CPU
+    time per request too."""
+    processes = max(1, min(processes, clients))
+    groups = [list(range(clients))[p::processes] for p in range(processes)]
+    cpu_before = _cpu_seconds(server_pid) if server_pid else 0.0
+    began = time.perf_counter()
+    stop_at = time.time() + seconds
+    if processes == 1:
+        times, errors = _client_loop(port, token, ids, groups[0], stop_at, think)
+    else:
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        workers = [
+            context.Process(
+                target=_client_process,
+                args=(queue, port, token, ids, group, stop_at, think),
+            )
+            for group in groups
+        ]
+        for w in workers:
+            w.start()
+        times, errors = [], []
+        for _ in workers:
+            got_times, got_errors = queue.get()
+            times.extend(got_times)
+            errors.extend(got_errors)
+        for w in workers:
+            w.join()
     elapsed = time.perf_counter() - began
-    out = _percentiles(times)
+    out: dict[str, Any] = dict(_percentiles(times))
     out["requests_per_s"] = round(len(times) / elapsed, 1)
+    out["client_processes"] = processes
+    if server_pid and times:
+        cpu = _cpu_seconds(server_pid) - cpu_before
+        out["server_cpu_ms_per_request"] = round(1000 * cpu / len(times), 2)
     out["errors"] = len(errors)
     if errors:
         out["first_error"] = errors[0]
@@ -249,7 +304,7 @@ def _verdict(name: str, p95: float | None) -> str:
 
 def run_nba_benchmark(
     data_dir: Path, customers: int, clients: int, seconds: float,
-    log: Callable[[str], None],
+    log: Callable[[str], None], client_processes: int = 1,
 ) -> dict[str, Any]:  # fmt: skip
     from esperia.auth.api_keys import create_key
     from esperia.config import load_settings
@@ -280,6 +335,7 @@ def run_nba_benchmark(
         "score_seconds": scored["seconds"],
         "with_action": scored["with_action"],
         "clients": clients,
+        "client_processes": client_processes,
         "seconds": seconds,
     }
     port = _free_port()
@@ -287,7 +343,10 @@ def run_nba_benchmark(
     try:
         _load(port, token, ids, 4, 3.0, None)  # warm-up
         for mode, think in (("paced", (0.5, 1.5)), ("back_to_back", None)):
-            result[mode] = _load(port, token, ids, clients, seconds, think)
+            result[mode] = _load(
+                port, token, ids, clients, seconds, think, client_processes,
+                server.pid,
+            )  # fmt: skip
             result[mode]["load_average"] = os.getloadavg()[0]
             log(f"  esperia {mode}: {result[mode]}")
     finally:

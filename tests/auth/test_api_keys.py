@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from esperia.auth import api_keys
 from esperia.auth.api_keys import (
     ApiKey,
     create_key,
@@ -108,7 +110,11 @@ def test_scopes_and_names_are_validated(store: Store) -> None:
     assert list_keys(store) == []
 
 
-def test_last_used_is_written_at_most_once_a_minute(store: Store) -> None:
+def test_last_used_is_written_at_most_once_a_minute(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The timestamp is edited behind the server's back below: no cached keys.
+    monkeypatch.setattr(api_keys, "VERIFIED_TTL_S", 0.0)
     key, token = create_key(store, "busy", ["ingest"])
     verify_token(store, token)
     first = _stored(store, key.key_id)["last_used_at"]
@@ -125,3 +131,29 @@ def test_last_used_is_written_at_most_once_a_minute(store: Store) -> None:
     refreshed = _stored(store, key.key_id)["last_used_at"]
     assert isinstance(refreshed, datetime)
     assert refreshed > stale + timedelta(minutes=4)
+
+
+def test_verified_keys_are_cached_for_a_bounded_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api_keys, "VERIFIED_TTL_S", 0.3)
+    key, token = create_key(store, "till", ["read"])
+    assert api_keys.cached_key(store, token) is None  # never verified yet
+    verify_token(store, token)
+    cached = api_keys.cached_key(store, token)
+    assert cached is not None and cached.key_id == key.key_id
+    # The cache still checks the secret.
+    assert api_keys.cached_key(store, token[:-2] + "xx") is None
+    with pytest.raises(NotAuthenticated, match="invalid"):
+        verify_token(store, token[:-2] + "xx")
+    # A revocation written by another process is honoured once the entry ages out.
+    with store.connect() as conn:
+        conn.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE key_id = ?",
+            (datetime.now(UTC), key.key_id),
+        )
+    assert verify_token(store, token).key_id == key.key_id  # within the bound
+    time.sleep(0.35)
+    assert api_keys.cached_key(store, token) is None
+    with pytest.raises(NotAuthenticated, match="revoked"):
+        verify_token(store, token)

@@ -168,3 +168,26 @@ def test_stored_row_reads_back_like_a_live_one(world: Settings, store: Store) ->
                 assert stored[key] == pytest.approx(value), key
             else:
                 assert stored[key] == (value or "" if key == "ranked" else value), key
+
+
+def test_point_reads_use_an_index_after_every_run(
+    world: Settings, store: Store
+) -> None:
+    for _ in range(2):  # a second run drops and rebuilds DuckDB's index
+        score_customers(store, world)
+        with store.connect() as conn:
+            if conn.dialect == "duckdb":
+                names = conn.fetchall(
+                    "SELECT index_name FROM duckdb_indexes() "
+                    "WHERE table_name = 'nba_context'"
+                )
+            else:
+                names = conn.fetchall(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = 'nba_context'"
+                )
+            customers = [
+                r[0] for r in conn.fetchall("SELECT customer_id FROM customers")
+            ]
+        assert len(names) == 1
+        for customer in customers:
+            assert customer_context(store, world, customer)["customer_id"] == customer

@@ -20,6 +20,9 @@ from esperia.api.routes import (
 __all__ = ["router"]
 
 router = APIRouter()
+# Routes are tried in order: the real-time touchpoint reads come first (none
+# of their paths overlaps another group's), sparing them a scan of the others.
+router.include_router(nba.router)
 router.include_router(read.router)
 router.include_router(ingest.router)
 router.include_router(keys.router)
@@ -31,4 +34,3 @@ router.include_router(metrics.router)
 router.include_router(assistant.router)
 router.include_router(journey.router)
 router.include_router(personas.router)
-router.include_router(nba.router)
