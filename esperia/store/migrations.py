@@ -481,15 +481,6 @@ CREATE TABLE value_reports (
     name TEXT PRIMARY KEY,
     computed_at TIMESTAMPTZ NOT NULL,
     body {json}
-);
-
-CREATE TABLE value_figures (
-    period DATE NOT NULL,
-    metric TEXT NOT NULL,
-    segment TEXT NOT NULL DEFAULT '',
-    value DOUBLE PRECISION NOT NULL,
-    note TEXT,
-    recorded_at TIMESTAMPTZ NOT NULL
 )
 """
 
