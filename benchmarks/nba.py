@@ -295,6 +295,22 @@ def _serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("esperia serve did not start within 120 s")
 
 
+def _wait_for_memory(port: int, token: str, timeout: float = 120) -> dict[str, Any]:
+    """Until the server has read the newest run into memory (its status says)."""
+    began = time.perf_counter()
+    state: dict[str, Any] = {}
+    while time.perf_counter() - began < timeout:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/v1/nba/status", headers={"X-API-Key": token})
+        state = json.loads(conn.getresponse().read())["memory"]
+        conn.close()
+        if state.get("loaded") or not state.get("enabled"):
+            break
+        time.sleep(0.1)
+    state["ready_after_s"] = round(time.perf_counter() - began, 2)
+    return state
+
+
 def _verdict(name: str, p95: float | None) -> str:
     if p95 is None:
         return f"{name}: no measurement"
@@ -341,6 +357,8 @@ def run_nba_benchmark(
     port = _free_port()
     server = _serve(folder, port)
     try:
+        result["memory"] = _wait_for_memory(port, token)
+        log(f"  server holds the newest run in memory: {result['memory']}")
         _load(port, token, ids, 4, 3.0, None)  # warm-up
         for mode, think in (("paced", (0.5, 1.5)), ("back_to_back", None)):
             result[mode] = _load(

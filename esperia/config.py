@@ -438,6 +438,19 @@ class Settings(BaseSettings):
         ge=1,
         description="Window for recent experiences (bad ones, negative feedback).",
     )
+    nba_memory_snapshot: bool = Field(
+        default=True,
+        description="Keep the newest scoring run in the server's memory for the "
+        "real-time context and next-best-action reads (about 250 bytes a "
+        "customer); off: every read queries the database.",
+    )
+    nba_snapshot_check_seconds: float = Field(
+        default=5.0,
+        ge=0.1,
+        le=3600,
+        description="How often the in-memory copy is compared with the database, "
+        "so a scoring run or an erasure by another process shows within this time.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

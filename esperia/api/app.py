@@ -29,12 +29,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from esperia.ingest import warm_up
         from esperia.metrics.background import wait_for_refresh
+        from esperia.nba.snapshot import start_snapshot, stop_snapshot
 
         warm_up()
+        start_snapshot(the_store, settings)  # real-time reads from memory
         worker = start_worker(app, the_store, settings)
         yield
         if worker is not None:
             worker.stop()
+        stop_snapshot(the_store)
         wait_for_refresh(the_store, timeout=60)  # a metrics refresh writes there
         if owns_store:
             the_store.close()

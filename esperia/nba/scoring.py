@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from esperia.act.rules.engine import data_clock
 from esperia.nba.catalogue import Action, Catalogue, load_catalogue
 from esperia.nba.context import ContextWindow, context_select, tier_cutoffs
+from esperia.nba.snapshot import forget_snapshot
 
 if TYPE_CHECKING:
     from esperia.config import Settings
@@ -242,6 +243,7 @@ def score_customers(
             )  # fmt: skip
         for table in ("_nba_ctx", "_nba_cand", "_nba_last", "_nba_rank"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
+    forget_snapshot(store)  # the server's copy of the previous run is void
     step("done", 1.0)
     return {
         "run_id": run_id,

@@ -23,6 +23,7 @@ from esperia.nba.scoring import (
     TIMESTAMPS,
     rank_context,
 )
+from esperia.nba.snapshot import UNKNOWN, snapshot_payload, snapshot_state
 
 if TYPE_CHECKING:
     from esperia.config import Settings
@@ -33,7 +34,9 @@ __all__ = [
     "context_from_row",
     "customer_context",
     "lookup",
+    "memory_row",
     "next_best_actions",
+    "scoring_status",
     "stored_row",
 ]
 
@@ -80,11 +83,26 @@ def lookup(store: Store, settings: Settings, customer_id: str) -> dict[str, Any]
 def stored_row(
     store: Store, settings: Settings, customer_id: str
 ) -> dict[str, Any] | None:
-    """The row the last scoring run stored for a customer (one indexed point
-    read on a pooled connection), or ``None`` when it has none."""
-    with store.pooled() as conn:
-        rows = conn.fetchall(_LOOKUP, (customer_id,))
-    return _unpack(customer_id, str(rows[0][0]), settings) if rows else None
+    """The row the last scoring run stored for a customer, or ``None`` when it
+    has none: from the in-memory copy when it can say, else one indexed point
+    read on a pooled connection."""
+    payload = snapshot_payload(store, settings, customer_id)
+    if payload is UNKNOWN:
+        with store.pooled() as conn:
+            rows = conn.fetchall(_LOOKUP, (customer_id,))
+        payload = str(rows[0][0]) if rows else None
+    return None if payload is None else _unpack(customer_id, payload, settings)
+
+
+def memory_row(
+    store: Store, settings: Settings, customer_id: str
+) -> dict[str, Any] | None:
+    """The stored row from the in-memory copy only (no database call, so safe
+    on the event loop), or ``None`` when the copy cannot give it."""
+    payload = snapshot_payload(store, settings, customer_id)
+    if payload is UNKNOWN or payload is None:
+        return None
+    return _unpack(customer_id, payload, settings)
 
 
 def _unpack(customer_id: str, payload: str, settings: Settings) -> dict[str, Any]:
@@ -298,3 +316,24 @@ def actions_from_row(
         "actions": actions,
         "next_contact_from": next_contact,
     }
+
+
+def scoring_status(store: Store) -> dict[str, Any]:
+    """The newest scoring run and what this process holds in memory of it."""
+    with store.connect() as conn:
+        row = conn.fetchone(
+            "SELECT run_id, scored_at, as_of, customers, with_action, holdout, "
+            "seconds FROM nba_runs ORDER BY run_id DESC LIMIT 1"
+        )
+    last = None
+    if row is not None:
+        last = {
+            "run_id": int(row[0]),
+            "scored_at": _iso(row[1]),
+            "as_of": _iso(row[2]),
+            "customers": int(row[3]),
+            "with_action": int(row[4]),
+            "holdout": int(row[5]),
+            "seconds": round(float(row[6]), 2),
+        }
+    return {"last_run": last, "memory": snapshot_state(store)}

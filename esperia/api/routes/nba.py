@@ -21,7 +21,13 @@ from esperia.nba import (
     next_best_actions,
     record_action,
 )
-from esperia.nba.service import actions_from_row, context_from_row, stored_row
+from esperia.nba.service import (
+    actions_from_row,
+    context_from_row,
+    memory_row,
+    scoring_status,
+    stored_row,
+)
 from esperia.store import Store
 
 __all__ = ["router"]
@@ -54,17 +60,20 @@ async def _realtime(
 ) -> JSONResponse:
     """A real-time answer with as little per-request work as possible.
 
-    On DuckDB the stored row is an in-process index read (about half a
-    millisecond), done on the event loop: a thread-pool hop would cost more
-    than the read. A customer the last scoring run has not seen, and every
-    PostgreSQL read (a network round trip), go to the thread pool. The dict is
+    The server keeps the newest scoring run in memory (``esperia.nba.snapshot``):
+    a few microseconds, on the event loop. While that copy is loading, on
+    DuckDB the stored row is an in-process index read (about half a
+    millisecond), also on the event loop: a thread-pool hop would cost more
+    than the read. A customer the last scoring run has not seen, and
+    PostgreSQL reads (a network round trip), go to the thread pool. The dict is
     JSON-ready, so it is sent as is (the bytes FastAPI would send, without
     validating and re-encoding it through a response model).
     """
-    if store.dialect == "duckdb":
+    row = memory_row(store, settings, customer_id)
+    if row is None and store.dialect == "duckdb":
         row = stored_row(store, settings, customer_id)
-        if row is not None:
-            return JSONResponse(from_row(row, settings, lang))
+    if row is not None:
+        return JSONResponse(from_row(row, settings, lang))
     body = await run_in_threadpool(full, store, settings, customer_id, lang)
     return JSONResponse(body)
 
@@ -136,6 +145,15 @@ def given(
 def actions(_: ReadAccess, settings: SettingsDep) -> dict[str, Any]:
     """Every action with its eligibility rules, cost, channel, consent and prior."""
     return load_catalogue(settings).to_dict()
+
+
+@router.get(
+    "/nba/status", summary="Scoring runs and the real-time copy", responses=_ERRORS
+)
+def status(_: ReadAccess, store: StoreDep) -> dict[str, Any]:
+    """The newest scoring run, and what this server holds in memory for the
+    real-time reads (loaded, run, customers, size)."""
+    return scoring_status(store)
 
 
 @router.get("/nba/uplift", summary="Measured uplift per action", responses=_ERRORS)
