@@ -438,6 +438,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Window for recent experiences (bad ones, negative feedback).",
     )
+    nba_score_every_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="A running server scores every customer again when the newest "
+        "run is older than this (0: only when asked, POST /api/v1/nba/score); a "
+        "workspace never scored waits to be asked.",
+    )
     nba_memory_snapshot: bool = Field(
         default=True,
         description="Keep the newest scoring run in the server's memory for the "

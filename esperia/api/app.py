@@ -29,14 +29,19 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from esperia.ingest import warm_up
         from esperia.metrics.background import wait_for_refresh
+        from esperia.nba.jobs import start_schedule, wait_for_scoring
         from esperia.nba.snapshot import start_snapshot, stop_snapshot
 
         warm_up()
         start_snapshot(the_store, settings)  # real-time reads from memory
+        schedule = start_schedule(the_store, settings)
         worker = start_worker(app, the_store, settings)
         yield
         if worker is not None:
             worker.stop()
+        if schedule is not None:
+            schedule.stop()
+        wait_for_scoring(the_store)  # a run asked for over the API
         stop_snapshot(the_store)
         wait_for_refresh(the_store, timeout=60)  # a metrics refresh writes there
         if owns_store:

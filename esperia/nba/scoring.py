@@ -176,7 +176,10 @@ def score_customers(
 
     started = time.perf_counter()
     catalogue = load_catalogue(settings)
-    with store.write_lock, store.connect() as conn:
+    # The context and the ranking are built in temporary tables, which
+    # belong to this connection: writers wait only for the final transaction,
+    # so a running server keeps taking data while a large run computes.
+    with store.connect() as conn:
         clock = as_of or data_clock(conn) or datetime.now(UTC)
         if clock.tzinfo is None:
             clock = clock.replace(tzinfo=UTC)
@@ -198,7 +201,7 @@ def score_customers(
         step("storing", 0.85)
         cols = ", ".join(CONTEXT_COLUMNS)
         picked = ", ".join(f"c.{c}" for c in CONTEXT_COLUMNS)
-        with conn.transaction():
+        with store.write_lock, conn.transaction():
             run_id = int(conn.scalar("SELECT nextval('nba_run_seq')"))
             if conn.dialect == "duckdb":  # rebuilt after the bulk write, below
                 conn.execute(f"DROP INDEX IF EXISTS {_DUCKDB_INDEX}")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from esperia.errors import InvalidInput, NotFound
 from esperia.nba.catalogue import Catalogue, load_catalogue, render_reason
 from esperia.nba.context import ContextWindow, context_select, tier_cutoffs
+from esperia.nba.jobs import job_state
 from esperia.nba.scoring import (
     CONTEXT_COLUMNS,
     PAYLOAD_COLUMNS,
@@ -319,7 +320,8 @@ def actions_from_row(
 
 
 def scoring_status(store: Store) -> dict[str, Any]:
-    """The newest scoring run and what this process holds in memory of it."""
+    """The newest scoring run, what this process holds in memory of it, and
+    its scoring job (running, progress, how the last one ended)."""
     with store.connect() as conn:
         row = conn.fetchone(
             "SELECT run_id, scored_at, as_of, customers, with_action, holdout, "
@@ -336,4 +338,4 @@ def scoring_status(store: Store) -> dict[str, Any]:
             "holdout": int(row[5]),
             "seconds": round(float(row[6]), 2),
         }
-    return {"last_run": last, "memory": snapshot_state(store)}
+    return {"last_run": last, "memory": snapshot_state(store), "job": job_state(store)}

@@ -11,7 +11,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from esperia.api.deps import IngestAccess, ReadAccess, SettingsDep, StoreDep
+from esperia.api.deps import (
+    AdminAccess,
+    IngestAccess,
+    ReadAccess,
+    SettingsDep,
+    StoreDep,
+)
 from esperia.api.schemas import ErrorResponse
 from esperia.config import Settings
 from esperia.nba import (
@@ -21,6 +27,7 @@ from esperia.nba import (
     next_best_actions,
     record_action,
 )
+from esperia.nba.jobs import request_scoring
 from esperia.nba.service import (
     actions_from_row,
     context_from_row,
@@ -147,12 +154,27 @@ def actions(_: ReadAccess, settings: SettingsDep) -> dict[str, Any]:
     return load_catalogue(settings).to_dict()
 
 
+@router.post(
+    "/nba/score",
+    summary="Score every customer again, in the background",
+    status_code=202,
+    responses=_ERRORS,
+)
+def score(
+    principal: AdminAccess, store: StoreDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Starts a scoring run in the server (one at a time: ``started`` is false
+    when one is already running). The real-time routes answer from the
+    previous run until the new one commits; follow it on ``/nba/status``."""
+    return request_scoring(store, settings, actor=principal.actor)
+
+
 @router.get(
     "/nba/status", summary="Scoring runs and the real-time copy", responses=_ERRORS
 )
 def status(_: ReadAccess, store: StoreDep) -> dict[str, Any]:
-    """The newest scoring run, and what this server holds in memory for the
-    real-time reads (loaded, run, customers, size)."""
+    """The newest scoring run, what this server holds in memory for the
+    real-time reads (loaded, run, customers, size), and its scoring job."""
     return scoring_status(store)
 
 
