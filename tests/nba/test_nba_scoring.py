@@ -191,3 +191,29 @@ def test_point_reads_use_an_index_after_every_run(
         assert len(names) == 1
         for customer in customers:
             assert customer_context(store, world, customer)["customer_id"] == customer
+
+
+def test_rescoring_keeps_the_table_shape(world: Settings, store: Store) -> None:
+    """A DuckDB run replaces nba_context by a new table: the columns, types and
+    NOT NULLs stay those of the migrations, run after run."""
+    shape = (
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_name = 'nba_context' AND table_schema = current_schema() "
+        "ORDER BY ordinal_position"
+    )
+    with store.connect() as conn:
+        migrated = conn.fetchall(shape)
+    assert {(name, nullable) for name, _, nullable in migrated} >= {
+        ("customer_id", "NO"), ("payload", "NO"), ("language", "YES"),
+    }  # fmt: skip
+    for _ in range(2):
+        score_customers(store, world)
+    with store.connect() as conn:
+        assert conn.fetchall(shape) == migrated
+        assert conn.scalar("SELECT count(*) FROM nba_context") == 6
+        assert not conn.table_exists("nba_context_next")
+        with pytest.raises(Exception, match=r"(?i)null"):
+            conn.execute(
+                "INSERT INTO nba_context (customer_id, holdout, run_id) "
+                "VALUES ('X', FALSE, 1)"
+            )
