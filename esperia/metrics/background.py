@@ -20,10 +20,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from esperia.store.attached import PerStore
 
 __all__ = ["refresh_state", "request_refresh", "wait_for_refresh"]
 
@@ -45,16 +46,7 @@ class _Refresher:
         self.stamps: dict[str, str] = {}
 
 
-_REFRESHERS: weakref.WeakKeyDictionary[Any, _Refresher] = weakref.WeakKeyDictionary()
-_REGISTRY_LOCK = threading.Lock()
-
-
-def _refresher(store: Any) -> _Refresher:
-    with _REGISTRY_LOCK:
-        found = _REFRESHERS.get(store)
-        if found is None:
-            found = _REFRESHERS[store] = _Refresher()
-        return found
+_REFRESHERS = PerStore(_Refresher)
 
 
 def request_refresh(
@@ -67,7 +59,7 @@ def request_refresh(
     queued or running adds nothing (True). After a failure on data at the
     same ``stamp`` it is not retried (False): new data brings a new stamp.
     """
-    state = _refresher(store)
+    state = _REFRESHERS.get(store)
     with state.lock:
         if period == state.running or period in state.pending:
             return True
@@ -119,14 +111,14 @@ def _work(state: _Refresher, job: Callable[[str], None]) -> None:
 
 def wait_for_refresh(store: Any, timeout: float | None = None) -> bool:
     """Block until the store's refresh thread is idle; False on timeout."""
-    state = _refresher(store)
+    state = _REFRESHERS.get(store)
     with state.lock:
         return state.idle.wait_for(lambda: state.thread is None, timeout)
 
 
 def refresh_state(store: Any) -> dict[str, Any]:
     """This process's refreshes of the store: running, queued, done, last error."""
-    state = _refresher(store)
+    state = _REFRESHERS.get(store)
     with state.lock:
         return {
             "running": state.running,

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from esperia.auth.audit import record
+from esperia.store.attached import PerStore
 
 if TYPE_CHECKING:
     from esperia.config import Settings
@@ -48,16 +48,7 @@ class _Job:
         self.last_error: str | None = None
 
 
-_JOBS: weakref.WeakKeyDictionary[Any, _Job] = weakref.WeakKeyDictionary()
-_REGISTRY = threading.Lock()
-
-
-def _job(store: Store) -> _Job:
-    with _REGISTRY:
-        found = _JOBS.get(store)
-        if found is None:
-            found = _JOBS[store] = _Job()
-        return found
+_JOBS = PerStore(_Job)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -66,7 +57,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def job_state(store: Store) -> dict[str, Any]:
     """Whether a run is going, how far it is, and how the last one ended."""
-    job = _job(store)
+    job = _JOBS.get(store)
     with job.lock:
         running = job.thread is not None
         result = job.last_result
@@ -108,7 +99,7 @@ def _run(store: Store, settings: Settings, job: _Job, actor: str) -> None:
 def request_scoring(store: Store, settings: Settings, *, actor: str) -> dict[str, Any]:
     """Start a scoring run in the background unless one is running; the job's
     state, with ``started`` saying which."""
-    job = _job(store)
+    job = _JOBS.get(store)
     with job.lock:
         started = job.thread is None
         if started:
@@ -127,7 +118,7 @@ def request_scoring(store: Store, settings: Settings, *, actor: str) -> dict[str
 
 def wait_for_scoring(store: Store, timeout: float = 600.0) -> bool:
     """Until the running scoring run ends; whether it did in time."""
-    thread = _job(store).thread
+    thread = _JOBS.get(store).thread
     if thread is not None:
         thread.join(timeout)
         return not thread.is_alive()
@@ -173,7 +164,7 @@ class ScoringJobs:
         newest = _newest_run_at(self.store)
         if newest is None:
             return False
-        job = _job(self.store)
+        job = _JOBS.get(self.store)
         last_try = job.finished_at if job.last_error else None
         if last_try is not None and (now or datetime.now(UTC)) - last_try < self.every:
             return False

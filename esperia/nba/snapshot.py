@@ -28,12 +28,13 @@ import hashlib
 import logging
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
+
+from esperia.store.attached import PerStore
 
 if TYPE_CHECKING:
     from esperia.config import Settings
@@ -161,8 +162,7 @@ class _Holder:
         self.hidden: set[str] = set()
 
 
-_HOLDERS: weakref.WeakKeyDictionary[Any, _Holder] = weakref.WeakKeyDictionary()
-_REGISTRY = threading.Lock()
+_HOLDERS = PerStore(_Holder)
 
 
 def start_snapshot(store: Store, settings: Settings) -> bool:
@@ -171,19 +171,14 @@ def start_snapshot(store: Store, settings: Settings) -> bool:
     never start one, so their lookups read the table."""
     if not settings.nba_memory_snapshot:
         return False
-    with _REGISTRY:
-        holder = _HOLDERS.get(store)
-        if holder is None:
-            holder = _HOLDERS[store] = _Holder()
-    _check(store, holder)
+    _check(store, _HOLDERS.get(store))
     return True
 
 
 def stop_snapshot(store: Store, timeout: float = 30.0) -> None:
     """Wait for a read in progress and drop the copy (before the store closes)."""
     wait_for_snapshot(store, timeout)
-    with _REGISTRY:
-        _HOLDERS.pop(store, None)
+    _HOLDERS.drop(store)
 
 
 def _check(store: Store, holder: _Holder) -> None:
@@ -230,7 +225,7 @@ def _refresh(store: Store, holder: _Holder, generation: int) -> None:
 def snapshot_payload(store: Store, settings: Settings, customer_id: str) -> Any:
     """The packed row from memory, ``None`` for a customer the newest run did
     not score, or :data:`UNKNOWN` when the table must answer. Never blocks."""
-    holder = _HOLDERS.get(store)
+    holder = _HOLDERS.find(store)
     if holder is None:
         return UNKNOWN
     if (
@@ -246,7 +241,7 @@ def snapshot_payload(store: Store, settings: Settings, customer_id: str) -> Any:
 
 def forget_snapshot(store: Store) -> None:
     """Drop the copy (a scoring run changed the table) and read the new one."""
-    holder = _HOLDERS.get(store)
+    holder = _HOLDERS.find(store)
     if holder is None:
         return
     with holder.lock:
@@ -258,7 +253,7 @@ def forget_snapshot(store: Store) -> None:
 
 def hide_customer(store: Store, customer_id: str) -> None:
     """An erased customer is never answered from the copy again."""
-    holder = _HOLDERS.get(store)
+    holder = _HOLDERS.find(store)
     if holder is not None:
         with holder.lock:
             holder.hidden.add(customer_id)
@@ -267,7 +262,7 @@ def hide_customer(store: Store, customer_id: str) -> None:
 def wait_for_snapshot(store: Store, timeout: float = 30.0) -> bool:
     """Until the background thread is idle; whether a snapshot is held (tests,
     benchmarks and warm-up)."""
-    holder = _HOLDERS.get(store)
+    holder = _HOLDERS.find(store)
     if holder is None:
         return False
     deadline = time.monotonic() + timeout
@@ -278,7 +273,7 @@ def wait_for_snapshot(store: Store, timeout: float = 30.0) -> bool:
 
 def snapshot_state(store: Store) -> dict[str, Any]:
     """What the copy holds, for status pages and tests."""
-    holder = _HOLDERS.get(store)
+    holder = _HOLDERS.find(store)
     snapshot = holder.snapshot if holder else None
     return {
         "enabled": holder is not None,
