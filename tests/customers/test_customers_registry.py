@@ -6,6 +6,8 @@ here until the table is registered for erasure or declared not personal.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from esperia.customers.personal_data import (
@@ -98,3 +100,10 @@ def test_children_are_deleted_before_their_parents() -> None:
 )
 def test_linking_column_names(column: str, linking: bool) -> None:
     assert is_linking_column(column) is linking
+
+
+def test_the_privacy_docs_list_every_registered_table() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "import.md"
+    section = docs.read_text(encoding="utf-8").split("## Privacy", 1)[1]
+    missing = [e.table for e in PERSONAL if f"`{e.table}`" not in section]
+    assert not missing, f"docs/import.md#privacy does not list {missing}"
