@@ -1,31 +1,76 @@
 """GDPR rights on one customer: access/portability (export) and erasure.
 
-Both read the data model from :mod:`esperia.store.schema`, so a new kind that
-links to customers is covered without touching this module.
+Both walk the registry of :mod:`esperia.customers.personal_data`, so every
+table that holds rows about a customer (imports, text analysis, cases,
+surveys, the assistant, journeys, value, personas, next best action) is
+exported and erased the same way.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from esperia.auth.audit import record
+from esperia.customers.personal_data import (
+    PERSONAL,
+    Link,
+    PersonalTable,
+    deletion_order,
+    personal_table,
+)
 from esperia.errors import NotFound
-from esperia.store import KINDS, Store
+from esperia.store import Store
 from esperia.store.database import Connection
 
-__all__ = ["erase_customer", "export_customer"]
+__all__ = ["erase_customer", "export_customer", "rows_about"]
 
 
-def _linked_kinds() -> list[tuple[str, str]]:
-    """(table, column) of every kind that points at a customer."""
-    return [
-        (kind.table, col.name)
-        for kind in KINDS.values()
-        for col in kind.columns
-        if col.references == "customers"
-    ]
+def _link_condition(link: Link, customer_id: str) -> tuple[str, list[Any]]:
+    if link.direct:
+        return f"{link.column} = ?", [customer_id]
+    if link.parent == "customers":
+        where, params = "customer_id = ?", [customer_id]
+    else:
+        where, params = rows_about(personal_table(link.parent), customer_id)
+    key = f"CAST({link.key} AS TEXT)" if link.as_text else link.key
+    return (
+        f"{link.column} IN (SELECT {key} FROM {link.parent} WHERE {where} "
+        f"AND {link.key} IS NOT NULL)",
+        params,
+    )
+
+
+def rows_about(entry: PersonalTable, customer_id: str) -> tuple[str, list[Any]]:
+    """The WHERE condition (and its parameters) of ``entry``'s rows about a customer.
+
+    Links through a parent count only for rows whose direct column is empty: a
+    row naming a customer belongs to that customer alone.
+    """
+    direct = [link for link in entry.links if link.direct]
+    parts: list[str] = []
+    params: list[Any] = []
+    for link in direct:
+        sql, more = _link_condition(link, customer_id)
+        parts.append(sql)
+        params.extend(more)
+    through: list[str] = []
+    for link in entry.links:
+        if link.direct:
+            continue
+        sql, more = _link_condition(link, customer_id)
+        through.append(sql)
+        params.extend(more)
+    if through:
+        anyone = " OR ".join(through)
+        if direct:
+            empty = " AND ".join(f"{link.column} IS NULL" for link in direct)
+            parts.append(f"({empty} AND ({anyone}))")
+        else:
+            parts.append(anyone)
+    return "(" + " OR ".join(parts) + ")", params
 
 
 def _require(conn: Connection, customer_id: str) -> None:
@@ -39,6 +84,8 @@ def _require(conn: Connection, customer_id: str) -> None:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
     if isinstance(value, str) and value[:1] in "{[":
         try:
             return json.loads(value)
@@ -47,28 +94,49 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _columns(conn: Connection, table: str) -> list[str]:
+    rows = conn.fetchall(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema() ORDER BY ordinal_position",
+        (table,),
+    )
+    return [str(r[0]) for r in rows]
+
+
+def _export_rows(
+    conn: Connection, entry: PersonalTable, customer_id: str
+) -> list[dict[str, Any]]:
+    where, params = rows_about(entry, customer_id)
+    columns = _columns(conn, entry.table)
+    # Declared columns first, every other column after: a total, stable order.
+    order = list(entry.order_by) + [c for c in columns if c not in entry.order_by]
+    rows = conn.fetch_dicts(
+        f"SELECT * FROM {entry.table} WHERE {where} ORDER BY {', '.join(order)}",
+        params,
+    )
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
 def export_customer(
     store: Store, customer_id: str, actor: str = "cli"
 ) -> dict[str, Any]:
-    """Everything stored about one customer, as plain JSON-ready data."""
+    """Everything stored about one customer, as plain JSON-ready data.
+
+    ``customer`` is their record; every other registered table follows under
+    its own name (registry order), with an empty list when it holds nothing.
+    """
     with store.connect() as conn:
         _require(conn, customer_id)
         data: dict[str, Any] = {
             "customer_id": customer_id,
             "exported_at": datetime.now(UTC).isoformat(),
         }
-        customer = conn.fetch_dicts(
-            "SELECT * FROM customers WHERE customer_id = ?", (customer_id,)
-        )[0]
-        data["customer"] = {k: _plain(v) for k, v in customer.items()}
-        for table, column in _linked_kinds():
-            key = KINDS[table].key
-            time_col = KINDS[table].time_column or key
-            rows = conn.fetch_dicts(
-                f"SELECT * FROM {table} WHERE {column} = ? ORDER BY {time_col}, {key}",
-                (customer_id,),
-            )
-            data[table] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        for entry in PERSONAL:
+            rows = _export_rows(conn, entry, customer_id)
+            if entry.table == "customers":
+                data["customer"] = rows[0]
+            else:
+                data[entry.table] = rows
         record(conn, actor, "customer.export", customer_id)
     return data
 
@@ -76,18 +144,21 @@ def export_customer(
 def erase_customer(
     store: Store, customer_id: str, actor: str = "cli"
 ) -> dict[str, int]:
-    """Delete a customer and every row about them, in one transaction."""
+    """Delete a customer and every row about them, in one transaction.
+
+    Children go before the parents they are found through. Returns the rows
+    removed per registered table; rows where the customer is one contributor
+    of an aggregate (persona cards, value reports, run summaries) stay.
+    """
     with store.write_lock, store.connect() as conn:
         _require(conn, customer_id)
         removed: dict[str, int] = {}
         with conn.transaction():
-            for table, column in _linked_kinds():
-                removed[table] = conn.execute_count(
-                    f"DELETE FROM {table} WHERE {column} = ?", (customer_id,)
+            for entry in deletion_order():
+                where, params = rows_about(entry, customer_id)
+                removed[entry.table] = conn.execute_count(
+                    f"DELETE FROM {entry.table} WHERE {where}", params
                 )
-            removed["customers"] = conn.execute_count(
-                "DELETE FROM customers WHERE customer_id = ?", (customer_id,)
-            )
             # The audit row keeps the id (it proves the erasure), no personal data.
             record(conn, actor, "customer.erase", customer_id, removed)
     return removed

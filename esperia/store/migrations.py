@@ -762,10 +762,24 @@ CREATE INDEX nba_given_customer ON nba_given (customer_id, given_at);
 CREATE INDEX nba_given_action ON nba_given (action_id)
 """
 
+# Privacy (esperia.customers.personal_data): an outbox notice names the case it
+# announces, so erasing a customer removes the notices about their cases.
+# Case notices written before carry the case id in their dedup key
+# (``<event>:<case_id>:...``).
+_PRIVACY = """
+ALTER TABLE act_outbox ADD COLUMN case_id BIGINT;
+UPDATE act_outbox SET case_id = CAST(split_part(dedup_key, ':', 2) AS BIGINT)
+WHERE event LIKE 'case.%' AND dedup_key LIKE 'case.%'
+"""
+
+_PRIVACY_PG_INDEXES = """
+CREATE INDEX act_outbox_case ON act_outbox (case_id)
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys, 13 next best action, 14 value realization,
-#: 15 persona confidence); a workspace applies whichever it has not applied.
+#: 15 persona confidence, 16 privacy); a workspace applies whichever it has not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
@@ -789,6 +803,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _REALIZATION_PG_INDEXES,
     ),
     Migration(15, "persona membership confidence", _PERSONA_CONFIDENCE),
+    Migration(16, "outbox notices name their case", _PRIVACY, _PRIVACY_PG_INDEXES),
 )
 
 _PLACEHOLDERS = {

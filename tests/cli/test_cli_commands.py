@@ -65,6 +65,8 @@ def test_import_status_export_erase(workspace: Path, tmp_path: Path) -> None:
     assert json.loads(erased.stdout)["removed"]["customers"] == 1
     status = json.loads(esperia(workspace, "status", "--json").stdout)
     assert status["tables"]["customers"]["count"] == 2
+    erased = esperia(workspace, "customers", "erase", "C2", "--yes")
+    assert erased.stdout.strip() == "erased C2: 1 row(s) removed (1 customers)"
 
 
 @pytest.mark.parametrize(

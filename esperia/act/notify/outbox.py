@@ -37,9 +37,9 @@ STATUSES = ("held", "pending", "sending", "sent", "dead", "digested")
 
 _INSERT = (
     "INSERT INTO act_outbox (message_id, created_at, channel, target, event, "
-    "subject, body, dedup_key, status, attempts, next_attempt_at) "
+    "subject, body, dedup_key, status, attempts, next_attempt_at, case_id) "
     "VALUES (nextval('act_outbox_seq'), current_timestamp, ?, ?, ?, ?, ?, ?, ?, 0, "
-    "current_timestamp) ON CONFLICT (dedup_key) DO NOTHING"
+    "current_timestamp, ?) ON CONFLICT (dedup_key) DO NOTHING"
 )
 
 
@@ -53,10 +53,17 @@ def enqueue(
     dedup_key: str,
     subject: str | None = None,
     held: bool = False,
+    case_id: int | None = None,
 ) -> None:
-    """Queue one message on ``conn`` (inside the caller's transaction)."""
+    """Queue one message on ``conn`` (inside the caller's transaction).
+
+    ``case_id`` names the case a notice is about, so erasing its customer
+    removes the notice too.
+    """
     status = "held" if held else "pending"
-    conn.execute(_INSERT, (channel, target, event, subject, body, dedup_key, status))
+    conn.execute(
+        _INSERT, (channel, target, event, subject, body, dedup_key, status, case_id)
+    )
 
 
 def _case_payloads(conn: Connection, case_ids: list[int]) -> list[dict[str, Any]]:
@@ -115,6 +122,7 @@ def enqueue_case_event(
                 enqueue(
                     conn, channel="webhook", target=str(hook["webhook_id"]),
                     event=event, body=body, dedup_key=f"{key}:wh{hook['webhook_id']}",
+                    case_id=int(case["case_id"]),
                 )  # fmt: skip
                 queued += 1
             recipients = []
@@ -135,6 +143,7 @@ def enqueue_case_event(
                 enqueue(
                     conn, channel="email", target=address, event=event, body=text,
                     subject=subject, dedup_key=f"{key}:mail:{address}", held=held,
+                    case_id=int(case["case_id"]),
                 )  # fmt: skip
                 queued += 1
     return queued
