@@ -9,6 +9,7 @@ exported and erased the same way.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from esperia.errors import NotFound
 from esperia.store import Store
 from esperia.store.database import Connection
 
-__all__ = ["erase_customer", "export_customer", "rows_about"]
+__all__ = ["erase_customer", "export_customer", "on_erasure", "rows_about"]
 
 
 def _link_condition(link: Link, customer_id: str) -> tuple[str, list[Any]]:
@@ -161,4 +162,20 @@ def erase_customer(
                 )
             # The audit row keeps the id (it proves the erasure), no personal data.
             record(conn, actor, "customer.erase", customer_id, removed)
+    for forget in _ERASURE_LISTENERS:
+        forget(store, customer_id)
     return removed
+
+
+_ERASURE_LISTENERS: list[Callable[[Store, str], None]] = []
+
+
+def on_erasure(listener: Callable[[Store, str], None]) -> None:
+    """Call ``listener(store, customer_id)`` after each erasure commits.
+
+    For copies of customer data kept outside the database (the server's
+    in-memory next-best-action rows): they register here, so this module
+    depends on none of them.
+    """
+    if listener not in _ERASURE_LISTENERS:
+        _ERASURE_LISTENERS.append(listener)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pyarrow as pa
 
+from esperia.customers.privacy import on_erasure
 from esperia.store.attached import PerStore
 
 if TYPE_CHECKING:
@@ -257,6 +258,9 @@ def hide_customer(store: Store, customer_id: str) -> None:
     if holder is not None:
         with holder.lock:
             holder.hidden.add(customer_id)
+
+
+on_erasure(hide_customer)
 
 
 def wait_for_snapshot(store: Store, timeout: float = 30.0) -> bool:

@@ -17,7 +17,9 @@ from support.nba_data import CLOCK, seed_world
 from esperia.api import create_app
 from esperia.auth.api_keys import create_key
 from esperia.config import Settings
-from esperia.nba import record_action, score_customers
+from esperia.customers.privacy import erase_customer
+from esperia.errors import NotFound
+from esperia.nba import customer_context, record_action, score_customers
 from esperia.nba.service import memory_row, stored_row
 from esperia.nba.snapshot import (
     UNKNOWN,
@@ -175,3 +177,16 @@ def test_the_server_loads_it_and_says_so(scored: Settings, store: Store) -> None
         assert answer.json()["actions"][0]["action_id"] == "service_recovery_call"
         assert client.get("/api/v1/nba/status").status_code == 401
     assert snapshot_state(store)["enabled"] is False  # stopped with the server
+
+
+def test_erasure_reaches_the_copy(scored: Settings, store: Store) -> None:
+    """A real erasure: the row leaves the table and the copy at once."""
+    start_snapshot(store, scored)
+    assert wait_for_snapshot(store)
+    assert memory_row(store, scored, "C-EVENT") is not None
+    removed = erase_customer(store, "C-EVENT", actor="test")
+    assert removed["nba_context"] == 1
+    assert snapshot_payload(store, scored, "C-EVENT") is UNKNOWN
+    assert stored_row(store, scored, "C-EVENT") is None
+    with pytest.raises(NotFound):
+        customer_context(store, scored, "C-EVENT")
