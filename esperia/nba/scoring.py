@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from esperia.act.rules.engine import data_clock
+from esperia.errors import StoreError
 from esperia.nba.catalogue import Action, Catalogue, load_catalogue
 from esperia.nba.context import ContextWindow, context_select, tier_cutoffs
 from esperia.nba.snapshot import forget_snapshot
@@ -165,16 +166,25 @@ def rank_context(
 
 def _empty_copy(conn: Connection, table: str, copy: str) -> None:
     """An empty table with the columns, types and NOT NULLs of ``table``
-    (DuckDB; whatever migrations have made of it, no copy of its DDL here)."""
+    (DuckDB), written as plain DDL from the catalogue, whatever migrations
+    have made of the table.
+
+    Not ``CREATE TABLE … AS SELECT … LIMIT 0``: with DuckDB 2.0.0, a table
+    made that way and bulk-filled in the same transaction reads back empty in
+    the writing process until the next checkpoint (a test guards this).
+    """
     conn.execute(f"DROP TABLE IF EXISTS {copy}")
-    conn.execute(f"CREATE TABLE {copy} AS SELECT * FROM {table} LIMIT 0")
-    required = conn.fetchall(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-        "AND table_schema = current_schema() AND is_nullable = 'NO'",
+    columns = conn.fetchall(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema() "
+        "ORDER BY ordinal_position",
         (table,),
     )
-    for (column,) in required:
-        conn.execute(f'ALTER TABLE {copy} ALTER COLUMN "{column}" SET NOT NULL')
+    ddl = ", ".join(
+        f'"{name}" {kind}' + (" NOT NULL" if nullable == "NO" else "")
+        for name, kind, nullable in columns
+    )
+    conn.execute(f"CREATE TABLE {copy} ({ddl})")
 
 
 def score_customers(
@@ -255,6 +265,12 @@ def score_customers(
                 "SELECT count(*), count(top_action), "
                 "sum(CASE WHEN holdout THEN 1 ELSE 0 END) FROM nba_context"
             ) or (0, 0, 0)
+            computed = int(conn.scalar("SELECT count(*) FROM _nba_ctx") or 0)
+            if int(counts[0]) != computed:  # rolls back: the last run stays
+                raise StoreError(
+                    f"next-best-action scoring computed {computed} customers but "
+                    f"reads back {counts[0]} from nba_context; nothing was changed"
+                )
             body = {
                 "effects": effects,
                 "average_clv": float(average or 0),

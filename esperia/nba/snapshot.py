@@ -116,7 +116,9 @@ def _stamp(conn: Connection) -> tuple[int, int]:
 
 
 def _read(store: Store) -> Snapshot | None:
-    """The stored rows as a snapshot; ``None`` when nothing is scored yet."""
+    """The stored rows as a snapshot; ``None`` when nothing is scored yet or a
+    write landed meanwhile. Raises when the rows read disagree with the
+    table's count (the caller logs it and the table keeps answering)."""
     with store.connect() as conn:
         stamp = _stamp(conn)
         if stamp[1] == 0:
@@ -137,6 +139,10 @@ def _read(store: Store) -> Snapshot | None:
             })  # fmt: skip
         if _stamp(conn) != stamp:  # a write landed while reading: try later
             return None
+    if table.num_rows != stamp[1]:  # never serve a copy the count disowns
+        raise RuntimeError(
+            f"read {table.num_rows} rows of nba_context, which counts {stamp[1]}"
+        )
     keys = table.column("k").to_numpy().view(np.uint64)
     order = np.argsort(keys, kind="stable")
     return Snapshot(
