@@ -37,8 +37,11 @@ def _link_condition(link: Link, customer_id: str) -> tuple[str, list[Any]]:
     else:
         where, params = rows_about(personal_table(link.parent), customer_id)
     key = f"CAST({link.key} AS TEXT)" if link.as_text else link.key
+    column = link.column
+    if link.casefold:
+        key, column = f"lower({key})", f"lower({column})"
     return (
-        f"{link.column} IN (SELECT {key} FROM {link.parent} WHERE {where} "
+        f"{column} IN (SELECT {key} FROM {link.parent} WHERE {where} "
         f"AND {link.key} IS NOT NULL)",
         params,
     )
