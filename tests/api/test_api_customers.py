@@ -9,12 +9,11 @@ from api_support import Api, error_of
 from support.nba_data import seed_world
 from support.privacy_data import PEOPLE, seed_people
 
-from esperia.api.routes.customers import export_filename
 from esperia.auth.api_keys import list_keys
 from esperia.auth.audit import read_audit
 from esperia.config import Settings
 from esperia.customers.personal_data import PERSONAL
-from esperia.customers.privacy import rows_about
+from esperia.customers.privacy import export_filename, rows_about
 from esperia.nba import score_customers
 
 ERASE, KEEP = "C-ERASE", "C-KEEP"

@@ -8,7 +8,6 @@ key's actor. Erasure needs ``?confirm=<customer_id>``: a stray or replayed
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -19,9 +18,10 @@ from pydantic import BaseModel, Field
 from esperia.api.deps import AdminAccess, StoreDep
 from esperia.api.schemas import ErrorResponse
 from esperia.customers import erase_customer, export_customer
+from esperia.customers.privacy import export_filename
 from esperia.errors import InvalidInput
 
-__all__ = ["export_filename", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["customers"])
 
@@ -31,7 +31,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such customer."},
 }
 _Customer = Annotated[str, Path(min_length=1, max_length=200)]
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ErasureOut(BaseModel):
@@ -42,12 +41,6 @@ class ErasureOut(BaseModel):
         description="Rows removed per table of the personal-data registry."
     )
     total: int = Field(description="All rows removed.")
-
-
-def export_filename(customer_id: str) -> str:
-    """``customer-<id>-export.json``, with characters unsafe in a header or a
-    file name (quotes, slashes, spaces, accents) replaced by ``_``."""
-    return f"customer-{_UNSAFE.sub('_', customer_id)}-export.json"
 
 
 @router.get(
