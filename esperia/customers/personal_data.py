@@ -36,12 +36,15 @@ class Link:
 
     ``parent="customers", key="customer_id"`` is the direct link. ``as_text``
     compares the parent key as text, for columns that keep a numeric id as TEXT.
+    ``casefold`` compares both sides in lower case, for e-mail addresses (a
+    message to ``Ann@Example.it`` is about the customer ``ann@example.it``).
     """
 
     column: str
     parent: str = "customers"
     key: str = "customer_id"
     as_text: bool = False
+    casefold: bool = False
 
     @property
     def direct(self) -> bool:
@@ -164,7 +167,7 @@ PERSONAL: tuple[PersonalTable, ...] = (
         "act_outbox",
         (
             Link("case_id", "act_cases", "case_id"),
-            Link("target", "customers", "email"),
+            Link("target", "customers", "email", casefold=True),
         ),
         "notices about the customer's cases (webhook bodies carry the customer "
         "id) and any message addressed to the customer's e-mail",

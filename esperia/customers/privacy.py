@@ -9,6 +9,7 @@ exported and erased the same way.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -26,7 +27,14 @@ from esperia.errors import NotFound
 from esperia.store import Store
 from esperia.store.database import Connection
 
-__all__ = ["erase_customer", "export_customer", "on_erasure", "rows_about"]
+__all__ = [
+    "count_customer_rows",
+    "erase_customer",
+    "export_customer",
+    "export_filename",
+    "on_erasure",
+    "rows_about",
+]
 
 
 def _link_condition(link: Link, customer_id: str) -> tuple[str, list[Any]]:
@@ -37,8 +45,11 @@ def _link_condition(link: Link, customer_id: str) -> tuple[str, list[Any]]:
     else:
         where, params = rows_about(personal_table(link.parent), customer_id)
     key = f"CAST({link.key} AS TEXT)" if link.as_text else link.key
+    column = link.column
+    if link.casefold:
+        key, column = f"lower({key})", f"lower({column})"
     return (
-        f"{link.column} IN (SELECT {key} FROM {link.parent} WHERE {where} "
+        f"{column} IN (SELECT {key} FROM {link.parent} WHERE {where} "
         f"AND {link.key} IS NOT NULL)",
         params,
     )
@@ -118,6 +129,15 @@ def _export_rows(
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def export_filename(customer_id: str) -> str:
+    """``customer-<id>-export.json``, the export's download name, with anything
+    unsafe in a header or a file name (quotes, slashes, spaces, accents) as ``_``."""
+    return f"customer-{_UNSAFE.sub('_', customer_id)}-export.json"
+
+
 def export_customer(
     store: Store, customer_id: str, actor: str = "cli"
 ) -> dict[str, Any]:
@@ -140,6 +160,28 @@ def export_customer(
                 data[entry.table] = rows
         record(conn, actor, "customer.export", customer_id)
     return data
+
+
+def count_customer_rows(
+    store: Store, customer_id: str, actor: str | None = None
+) -> dict[str, int]:
+    """How many rows each registered table holds about a customer.
+
+    The same rows an export lists and an erasure removes, counted in the
+    engine, so a privacy officer sees what is stored without reading it. With
+    ``actor`` the look-up is audited (``customer.lookup``).
+    """
+    with store.connect() as conn:
+        _require(conn, customer_id)
+        counts: dict[str, int] = {}
+        for entry in PERSONAL:
+            where, params = rows_about(entry, customer_id)
+            counts[entry.table] = int(
+                conn.scalar(f"SELECT count(*) FROM {entry.table} WHERE {where}", params)
+            )
+        if actor is not None:
+            record(conn, actor, "customer.lookup", customer_id)
+    return counts
 
 
 def erase_customer(

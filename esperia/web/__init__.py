@@ -39,6 +39,7 @@ def install_web(app: FastAPI) -> None:
     from esperia.web.journey_views import router as journey_router
     from esperia.web.metrics_views import router as metrics_router
     from esperia.web.personas_views import router as personas_router
+    from esperia.web.privacy_views import router as privacy_router
     from esperia.web.surveys_views import router as surveys_router
     from esperia.web.value_views import router as value_router
     from esperia.web.views import router
@@ -66,6 +67,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(assistant_views.router)
     app.include_router(journey_router)
     app.include_router(personas_router)
+    app.include_router(privacy_router)
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
     app.add_exception_handler(CsrfError, _csrf_failed)

@@ -100,6 +100,7 @@ NAV: tuple[tuple[str, str, bool], ...] = (
     ("/assistant", "nav.assistant", False),
     ("/imports", "nav.imports", False),
     ("/admin/users", "nav.users", True),
+    ("/admin/privacy", "nav.privacy", True),
     ("/admin/audit", "nav.audit", True),
 )
 
