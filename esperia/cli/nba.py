@@ -78,7 +78,12 @@ def show(
 
 @nba_app.command("score")
 def score(as_json: Annotated[bool, _JSON] = False) -> None:
-    """Score every customer: context, eligible actions, ranking (stored)."""
+    """Score every customer: context, eligible actions, ranking (stored).
+
+    With a server running on DuckDB (which holds the file), ask the server
+    instead: POST /api/v1/nba/score; it also scores every
+    nba_score_every_hours by itself.
+    """
     settings = state().settings()
     store = open_store(settings)
     try:
