@@ -60,3 +60,12 @@ def test_voice_page_needs_login(web):
     answer = web.client.get("/voice", follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login")
+
+
+def test_voice_page_on_a_workspace_without_comments(admin_web):
+    """No comment yet: the empty state, not a server error, in both languages
+    and with a filter."""
+    for path in ("/voice", "/voice?lang=en", "/voice?channel=store"):
+        response = admin_web.client.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        assert 'id="voice-empty"' in response.text
