@@ -337,6 +337,7 @@ def _during_scoring(
     scorer.start()
     # A window long enough for the run and the copy's reload behind it.
     out.update(_load(port, token, ids, clients, 45.0, (0.5, 1.5), 1, pid))
+    out.pop("server_cpu_ms_per_request", None)  # mostly the scoring run's
     scorer.join()
     out["load_average"] = os.getloadavg()[0]
     return out
