@@ -439,6 +439,14 @@ class Settings(BaseSettings):
         description="Window for recent experiences (bad ones, negative feedback).",
     )
 
+    # --- value (esperia.value): which CLV purchase model ------------------------
+    clv_model: Literal["bg-nbd", "pareto-nbd"] = Field(
+        default="bg-nbd",
+        description="Purchase model of `esperia clv fit|predict|evaluate` and the "
+        "API when none is given: bg-nbd (customers leave only right after a "
+        "purchase; fast) or pareto-nbd (they may leave at any moment).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

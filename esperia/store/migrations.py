@@ -762,10 +762,17 @@ CREATE INDEX nba_given_customer ON nba_given (customer_id, given_at);
 CREATE INDEX nba_given_action ON nba_given (action_id)
 """
 
+# Which purchase model (bg-nbd, pareto-nbd) each CLV fit used; fits stored
+# before Pareto/NBD could be chosen were BG/NBD.
+_CLV_MODEL = """
+ALTER TABLE clv_fits ADD COLUMN model TEXT DEFAULT 'bg-nbd'
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys, 13 next best action, 14 value realization,
-#: 15 persona confidence); a workspace applies whichever it has not applied.
+#: 15 persona confidence, 17 CLV model); a workspace applies whichever it has
+#: not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
@@ -789,6 +796,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _REALIZATION_PG_INDEXES,
     ),
     Migration(15, "persona membership confidence", _PERSONA_CONFIDENCE),
+    Migration(17, "the purchase model of each CLV fit", _CLV_MODEL),
 )
 
 _PLACEHOLDERS = {
