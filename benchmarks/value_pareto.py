@@ -40,18 +40,19 @@ PARAMS = ("r", "alpha", "s", "beta")
 def simulate_pareto_summary(
     customers: int, seed: int, holdout: float = 39.0
 ) -> dict[str, np.ndarray]:
-    """Customers from :data:`TRUTH` (weeks): first purchase in the first 12
-    weeks of a 39-week calibration, then ``holdout`` weeks more."""
+    """Customers from :data:`TRUTH` (rates per week), in whole days as real
+    orders are: first purchase on one of the first 84 days of a 273-day (39
+    weeks) calibration, then ``holdout`` weeks more."""
     rng = np.random.default_rng(seed)
     lam = rng.gamma(TRUTH["r"], 1 / TRUTH["alpha"], customers)
     mu = rng.gamma(TRUTH["s"], 1 / TRUTH["beta"], customers)
-    t = 39.0 - rng.uniform(0.0, 12.0, customers)
+    t = (273 - rng.integers(0, 84, customers)) / 7.0
     death = rng.exponential(1 / mu)
     alive_until = np.minimum(death, t)
     x = rng.poisson(lam * alive_until).astype(float)
-    tx = np.where(
-        x > 0, alive_until * rng.random(customers) ** (1 / np.maximum(x, 1)), 0
-    )
+    # The last of x uniform purchase times, cut to its day.
+    last = alive_until * rng.random(customers) ** (1 / np.maximum(x, 1))
+    tx = np.where(x > 0, np.floor(last * 7.0) / 7.0, 0.0)
     later = rng.poisson(lam * np.clip(death - t, 0.0, holdout)).astype(float)
     return {"x": x, "tx": tx, "t": t, "holdout_x": later, "holdout": np.array(holdout)}
 

@@ -101,6 +101,7 @@ class ClvFit:
             "model": self.model,
             **{k: float(v) for k, v in zip(names, fitted.as_array(), strict=True)},
             "log_likelihood": self.purchases.log_likelihood,
+            "fit_info": self.purchases.info,
             "p": gg.p if gg else None,
             "q": gg.q if gg else None,
             "gamma": gg.gamma if gg else None,

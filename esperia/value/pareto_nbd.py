@@ -27,12 +27,22 @@ from scipy.special import gammaln
 from esperia.errors import InvalidInput
 from esperia.value.data import RFM
 from esperia.value.optimise import maximise
-from esperia.value.pareto_integral import log_integral
+from esperia.value.pareto_integral import Ends, log_integral
 
 __all__ = ["MIN_REPEAT_BUYERS", "ParetoNBD", "ParetoNBDParams", "log_likelihood"]
 
 MIN_REPEAT_BUYERS = 5
-#: Step of the central differences, in log-parameters.
+#: Largest gamma shape (r, s) the fit considers. When the data show almost no
+#: spread in dropout (or purchase) rates, the likelihood keeps rising, ever
+#: more slowly, as the shape and scale grow together towards a single common
+#: rate; at 1,000 (coefficient of variation 3%) that limit is reached for any
+#: practical purpose, and the fit stops there instead of crawling on.
+MAX_SHAPE = 1e3
+_BOUNDS = [(-20.0, math.log(MAX_SHAPE)), (-20.0, 20.0)] * 2
+#: Step of the central differences, in log-parameters: truncation (h²) and
+#: rounding (eps / h) errors both near 1e-10, so L-BFGS-B and the warm
+#: start's Hessian see a smooth gradient (forward differences, half the
+#: evaluations, needed three times the iterations to polish).
 _STEP = 1e-5
 
 
@@ -48,13 +58,17 @@ class ParetoNBDParams:
 
 
 def log_likelihood(
-    p: ParetoNBDParams, x: np.ndarray, tx: np.ndarray, t: np.ndarray
+    p: ParetoNBDParams,
+    x: np.ndarray,
+    tx: np.ndarray,
+    t: np.ndarray,
+    ends: Ends | None = None,
 ) -> np.ndarray:
     """Per-row log-likelihood: alive at T, or gone unseen somewhere in (t_x, T]."""
     r, alpha, s, beta = p.r, p.alpha, p.s, p.beta
     head = gammaln(r + x) - gammaln(r) + r * math.log(alpha) + s * math.log(beta)
     log_alive = -(r + x) * np.log(alpha + t) - s * np.log(beta + t)
-    log_gone = math.log(s) + log_integral(r, alpha, s, beta, x, tx, t)
+    log_gone = math.log(s) + log_integral(r, alpha, s, beta, x, tx, t, ends)
     return head + np.logaddexp(log_alive, log_gone)
 
 
@@ -64,12 +78,16 @@ class _Rows:
     ) -> None:
         self.x, self.tx, self.t, self.weight = x, tx, t, weight
         self.n = float(weight.sum())
+        self.ends = Ends(x, tx, t)
 
 
 def _mean_nll(log_p: np.ndarray, rows: _Rows) -> float:
+    low, high = np.array(_BOUNDS).T
+    if not np.all((log_p >= low - 1e-3) & (log_p <= high + 1e-3)):
+        return math.inf  # the warm start's unbounded polish may wander off
     p = ParetoNBDParams(*(float(v) for v in np.exp(log_p)))
     with np.errstate(all="ignore"):
-        ll = log_likelihood(p, rows.x, rows.tx, rows.t)
+        ll = log_likelihood(p, rows.x, rows.tx, rows.t, rows.ends)
     value = -float(np.einsum("i,i->", rows.weight, ll)) / rows.n
     return value if math.isfinite(value) else math.inf
 
@@ -125,6 +143,7 @@ class ParetoNBD:
             lambda i: _Rows(x[i], tx[i], t[i], w[i]),
             len(x),
             [np.log([1.0, scale, 1.0, scale]), np.zeros(4)],
+            bounds=_BOUNDS,
         )
         if not np.all(np.isfinite(opt.log_params)) or not opt.mean_nll < 1e10:
             raise InvalidInput("the Pareto/NBD fit did not converge on this data")
@@ -137,6 +156,9 @@ class ParetoNBD:
             "iterations": opt.iterations,
             "evaluations": opt.evaluations,
             "converged": opt.converged,
+            # A shape at its bound: that rate is (nearly) the same for everyone.
+            "common_purchase_rate": r >= MAX_SHAPE * 0.999,
+            "common_dropout_rate": s >= MAX_SHAPE * 0.999,
         }
         self.seconds = time.perf_counter() - started
         return self

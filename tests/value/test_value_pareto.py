@@ -138,21 +138,40 @@ def _reference_log_integral(p: ParetoNBDParams, x: float, tx: float, t: float) -
     )  # fmt: skip
 
 
-def test_quadrature_takes_over_where_hyp2f1_overflows() -> None:
-    # A heavy buyer with alpha far below beta: z = (beta - alpha)/(beta + t_x)
-    # is close to 1 and 2F1(a, r+x; a+1; z) exceeds double precision.
-    p = ParetoNBDParams(r=0.8, alpha=0.5, s=1.3, beta=400.0)
-    x, tx, t = np.array([300.0, 900.0]), np.array([1.0, 2.0]), np.array([3.0, 9.0])
-    a = p.r + p.s + x
+@pytest.mark.parametrize(
+    ("p", "x", "tx", "t", "euler_finite"),
+    [
+        # A heavy buyer with alpha far below beta: z = (beta - alpha)/(beta + t_x)
+        # is close to 1 and 2F1(a, r+x; a+1; z) exceeds double precision;
+        # Euler's transformation takes over.
+        (ParetoNBDParams(0.8, 0.5, 1.3, 400.0), [300.0, 900.0], [1.0, 2.0],
+         [3.0, 9.0], True),
+        # alpha far above beta and a in the hundreds: scipy answers NaN both
+        # ways, and the quadrature takes over.
+        (ParetoNBDParams(0.322, 947.0, 0.178, 0.0284), [644.0, 1200.0],
+         [1.866, 0.05], [5.0, 40.0], False),
+    ],
+    ids=["euler", "quadrature"],
+)  # fmt: skip
+def test_where_hyp2f1_fails_the_fallbacks_take_over(
+    p: ParetoNBDParams, x: list[float], tx: list[float], t: list[float],
+    euler_finite: bool,
+) -> None:  # fmt: skip
+    xa, txa, ta = np.array(x), np.array(tx), np.array(t)
+    a = p.r + p.s + xa
+    big, b = (p.alpha, p.s + 1.0) if p.alpha >= p.beta else (p.beta, p.r + xa)
+    z = abs(p.alpha - p.beta) / (big + txa)
     with np.errstate(all="ignore"):
-        direct = hyp2f1(a, p.r + x, a + 1.0, (p.beta - p.alpha) / (p.beta + tx))
+        direct = hyp2f1(a, b, a + 1.0, z)
+        euler = hyp2f1(1.0, a + 1.0 - b, a + 1.0, z)
     assert not np.isfinite(direct).any()
-    got = log_integral(p.r, p.alpha, p.s, p.beta, x, tx, t)
-    for i in range(len(x)):
+    assert bool(np.isfinite(euler).all()) is euler_finite
+    got = log_integral(p.r, p.alpha, p.s, p.beta, xa, txa, ta)
+    for i in range(len(xa)):
         assert got[i] == pytest.approx(
-            _reference_log_integral(p, x[i], tx[i], t[i]), abs=1e-8
+            _reference_log_integral(p, xa[i], txa[i], ta[i]), abs=1e-8
         )
-    alive = _fitted(p).probability_alive(x, tx, t)
+    alive = _fitted(p).probability_alive(xa, txa, ta)
     assert np.all(np.isfinite(alive)) and np.all((alive >= 0) & (alive <= 1))
 
 
