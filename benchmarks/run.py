@@ -5,6 +5,7 @@
     python benchmarks/run.py all            # both, as `make bench` runs it
     python benchmarks/run.py enrich --engine all   # text enrichment of the demo
     python benchmarks/run.py clv --customers 1000000   # CLV next to lifetimes
+    python benchmarks/run.py clv-pareto --customers 20000  # Pareto/NBD vs lifetimes
     python benchmarks/run.py hazard         # planted churn effects, 7 demo seeds
     python benchmarks/run.py journey        # DFG vs pm4py; 10M-interaction journeys
     python benchmarks/run.py nba            # NBA scoring of 1M, endpoints under load
@@ -187,6 +188,14 @@ def cmd_clv(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def cmd_clv_pareto(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.value_pareto import run_pareto_benchmark
+
+    result = run_pareto_benchmark(args.customers, DATA_DIR, args.timeout, _log)
+    _log(result["table"])
+    return result
+
+
 def cmd_personas(args: argparse.Namespace) -> dict[str, Any]:
     from benchmarks.personas import run_personas_benchmark
 
@@ -300,6 +309,12 @@ def _parser() -> argparse.ArgumentParser:
         "clv", help="BG/NBD + Gamma-Gamma: Esperia and lifetimes, CDNOW + simulated"
     )
     clv.add_argument("--customers", type=int, default=1_000_000)
+    pareto = sub.add_parser(
+        "clv-pareto",
+        help="Pareto/NBD: Esperia and lifetimes, fit + predict + holdout accuracy",
+    )
+    pareto.add_argument("--customers", type=int, default=20_000)
+    pareto.add_argument("--timeout", type=float, default=1800)
     hazard = sub.add_parser(
         "hazard", help="experience hazard model: planted effects over demo seeds"
     )
@@ -428,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
             payload["text"] = run_text(args.copies)
         if args.command == "clv":
             payload["clv"] = cmd_clv(args)
+        if args.command == "clv-pareto":
+            payload["clv_pareto"] = cmd_clv_pareto(args)
         if args.command == "hazard":
             from benchmarks.hazard import (
                 DEFAULT_WORKSPACES,

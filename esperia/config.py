@@ -459,6 +459,14 @@ class Settings(BaseSettings):
         "so a scoring run or an erasure by another process shows within this time.",
     )
 
+    # --- value (esperia.value): which CLV purchase model ------------------------
+    clv_model: Literal["bg-nbd", "pareto-nbd"] = Field(
+        default="bg-nbd",
+        description="Purchase model of `esperia clv fit|predict|evaluate` and the "
+        "API when none is given: bg-nbd (customers leave only right after a "
+        "purchase; fast) or pareto-nbd (they may leave at any moment).",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the workspace's DuckDB file."""

@@ -13,7 +13,8 @@ from esperia.errors import InvalidInput
 from esperia.workspace import open_workspace
 
 clv_app = typer.Typer(
-    help="Customer lifetime value: BG/NBD + Gamma-Gamma.", no_args_is_help=True
+    help="Customer lifetime value: BG/NBD or Pareto/NBD, + Gamma-Gamma.",
+    no_args_is_help=True,
 )
 app.add_typer(clv_app, name="clv")
 
@@ -55,6 +56,13 @@ UnitOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Purchase model: bg-nbd or pareto-nbd (default: the clv_model setting).",
+    ),
+]
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -100,11 +108,15 @@ def clv_fit(
     date_format: DateFormatOpt = None,
     calibration_end: CalibrationOpt = None,
     time_unit: UnitOpt = None,
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fit BG/NBD and Gamma-Gamma; print the parameters and how long it took."""
+    """Fit the purchase model and Gamma-Gamma; print the parameters and the time."""
+    from esperia.value.clv import MODEL_PARAMS, check_model
+
     cal = _date(calibration_end, "--calibration-end")
     settings = state().settings()
+    name = check_model(model or settings.clv_model)
     if transactions is not None:
         from esperia.value import TransactionColumns, fit_file
 
@@ -113,6 +125,7 @@ def clv_fit(
             transactions, columns,
             calibration_end=cal, time_unit=time_unit or settings.clv_time_unit,
             memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
+            model=name,
         )  # fmt: skip
     else:
         from esperia.value.service import fit_workspace
@@ -120,16 +133,18 @@ def clv_fit(
         store = open_workspace(settings)
         try:
             fit, _summary = fit_workspace(
-                store, settings, calibration_end=cal, time_unit=time_unit
-            )
+                store, settings, calibration_end=cal, time_unit=time_unit,
+                model=name,
+            )  # fmt: skip
         finally:
             store.close()
     data = fit.to_dict()
     if as_json:
         print_json(data)
         return
-    keys = ("r", "alpha", "a", "b", "log_likelihood", "p", "q", "gamma")
-    rows = [["parameter", "value"]] + [[k, _fmt(data[k])] for k in keys]
+    keys = (*MODEL_PARAMS[name], "log_likelihood", "p", "q", "gamma")
+    rows = [["parameter", "value"], ["model", name]]
+    rows += [[k, _fmt(data[k])] for k in keys]
     print_columns(rows)
     typer.echo(
         f"{data['customers']:,} customers ({data['repeat_buyers']:,} repeat buyers, "
@@ -149,6 +164,7 @@ def clv_predict(
         typer.Option("--horizon", help="Months ahead (default: clv_horizon_months)."),
     ] = None,
     top: Annotated[int, typer.Option(help="Customers to list, by CLV.")] = 10,
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Predict every customer's purchases, probability alive and CLV; store them."""
@@ -160,7 +176,7 @@ def clv_predict(
         cal = _date(calibration_end, "--calibration-end")
         run = predict_workspace(
             store, settings, calibration_end=cal,
-            time_unit=time_unit, horizon_months=horizon,
+            time_unit=time_unit, horizon_months=horizon, model=model,
         )  # fmt: skip
         best = customer_values(store, order="clv", limit=max(top, 1))
     finally:
@@ -171,7 +187,8 @@ def clv_predict(
         print_json(data)
         return
     typer.echo(
-        f"{data['customers']:,} customers: total CLV {data['total_clv']:,.0f} over "
+        f"{data['model']}: {data['customers']:,} customers: total CLV "
+        f"{data['total_clv']:,.0f} over "
         f"{data['horizon_months']} months (mean {data['mean_clv']:,.2f}, median "
         f"{data['median_clv']:,.2f}); mean P(alive) {data['mean_p_alive']:.2f}"
     )
@@ -200,13 +217,25 @@ def clv_evaluate(
         ),
     ] = 180,
     time_unit: UnitOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="bg-nbd, pareto-nbd, or all (both side by side on the same "
+            "split; default: the clv_model setting).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit on a calibration period; compare predicted and actual holdout purchases."""
-    from esperia.value.evaluate import evaluate_summary
+    from esperia.value.clv import check_model
+    from esperia.value.evaluate import compare_models, evaluate_summary
 
     settings = state().settings()
     unit = time_unit or settings.clv_time_unit
+    name = model or settings.clv_model
+    if name != "all":
+        name = check_model(name)
     cal = _date(calibration_end, "--calibration-end")
     if transactions is not None:
         if cal is None:
@@ -214,7 +243,11 @@ def clv_evaluate(
         summary = _file_summary(
             transactions, customer, date, value, date_format, cal, unit
         )
-        data = evaluate_summary(summary).to_dict()
+        data = (
+            compare_models(summary)
+            if name == "all"
+            else evaluate_summary(summary, name).to_dict()
+        )
     else:
         from esperia.value.service import evaluate_workspace
 
@@ -222,15 +255,19 @@ def clv_evaluate(
         try:
             data = evaluate_workspace(
                 store, settings, holdout_days=holdout_days, calibration_end=cal,
-                time_unit=unit,
+                time_unit=unit, model=name,
             )  # fmt: skip
         finally:
             store.close()
     if as_json:
         print_json(data)
         return
+    if name == "all":
+        _print_comparison(data)
+        return
     typer.echo(
-        f"calibration end {data['calibration_end']}, holdout {data['holdout']:.1f} "
+        f"{data['model']}: calibration end {data['calibration_end']}, "
+        f"holdout {data['holdout']:.1f} "
         f"{data['time_unit']}: actual {data['actual_total']:,.0f} purchases, "
         f"predicted {data['predicted_total']:,.0f}"
     )
@@ -239,6 +276,25 @@ def clv_evaluate(
         rows.append(
             [g["frequency"], f"{g['customers']:,}", f"{g['actual']:.3f}",
              f"{g['predicted']:.3f}"]
+        )  # fmt: skip
+    print_columns(rows)
+
+
+def _print_comparison(data: dict[str, Any]) -> None:
+    """Each model's holdout figures on one row."""
+    typer.echo(
+        f"calibration end {data['calibration_end']}, holdout {data['holdout']:.1f} "
+        f"{data['time_unit']}, {data['customers']:,} customers"
+    )
+    rows = [["model", "MAE/customer", "correlation", "predicted", "actual",
+             "total error", "log-likelihood", "fit s"]]  # fmt: skip
+    for r in data["table"]:
+        err = r["error_total_pct"]
+        rows.append(
+            [r["model"], f"{r['mae_per_customer']:.4f}", f"{r['correlation']:.4f}",
+             f"{r['predicted_total']:,.0f}", f"{r['actual_total']:,.0f}",
+             "-" if err is None else f"{err:+.1f}%", f"{r['log_likelihood']:,.1f}",
+             f"{r['seconds']:.2f}"]
         )  # fmt: skip
     print_columns(rows)
 

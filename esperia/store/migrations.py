@@ -776,10 +776,17 @@ _PRIVACY_PG_INDEXES = """
 CREATE INDEX act_outbox_case ON act_outbox (case_id)
 """
 
+# Which purchase model (bg-nbd, pareto-nbd) each CLV fit used; fits stored
+# before Pareto/NBD could be chosen were BG/NBD.
+_CLV_MODEL = """
+ALTER TABLE clv_fits ADD COLUMN model TEXT DEFAULT 'bg-nbd'
+"""
+
 #: Every migration. Version numbers are owned per feature (4 text, 5 value,
 #: 6 journeys, 7 feedback items, 8 assistant, 9 metrics, 10 close the loop,
 #: 11 personas, 12 surveys, 13 next best action, 14 value realization,
-#: 15 persona confidence, 16 privacy); a workspace applies whichever it has not applied.
+#: 15 persona confidence, 16 privacy, 17 CLV model); a workspace applies
+#: whichever it has not applied.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core data model", _CORE),
     Migration(2, "users, API keys, audit log", _ACCESS),
@@ -804,6 +811,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(15, "persona membership confidence", _PERSONA_CONFIDENCE),
     Migration(16, "outbox notices name their case", _PRIVACY, _PRIVACY_PG_INDEXES),
+    Migration(17, "the purchase model of each CLV fit", _CLV_MODEL),
 )
 
 _PLACEHOLDERS = {

@@ -1,6 +1,7 @@
-"""Customer lifetime value: BG/NBD for how many purchases, Gamma-Gamma for how much.
+"""Customer lifetime value: a purchase model for how many, Gamma-Gamma for how much.
 
-``fit_rfm`` fits both models on a compressed summary; ``predict`` turns them
+The purchase model is BG/NBD (the default) or Pareto/NBD (``model``). ``fit_rfm``
+fits it and Gamma-Gamma on a compressed summary; ``predict`` turns them
 into per-customer figures (probability alive, expected purchases over a
 horizon, expected spend, discounted CLV). Predictions are computed once per
 unique (x, t_x, T) row and spread back to customers.
@@ -12,7 +13,7 @@ import datetime as dt
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,15 +21,37 @@ from esperia.errors import InvalidInput
 from esperia.value.bgnbd import BetaGeo
 from esperia.value.data import RFM, UNIT_DAYS, TimeUnit
 from esperia.value.gamma_gamma import GammaGamma
+from esperia.value.pareto_nbd import ParetoNBD
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "MODELS",
     "ClvFit",
     "ClvOptions",
+    "ModelName",
     "Predictions",
+    "check_model",
     "fit_rfm",
     "predict",
 ]
+
+ModelName = Literal["bg-nbd", "pareto-nbd"]
+#: The purchase models, by the name the CLI, the API and the settings use.
+MODELS: tuple[ModelName, ...] = ("bg-nbd", "pareto-nbd")
+#: Each model's parameter names, in the order they are printed.
+MODEL_PARAMS: dict[str, tuple[str, ...]] = {
+    "bg-nbd": ("r", "alpha", "a", "b"),
+    "pareto-nbd": ("r", "alpha", "s", "beta"),
+}
+MODEL_LABELS = {"bg-nbd": "BG/NBD", "pareto-nbd": "Pareto/NBD"}
+
+
+def check_model(name: str) -> ModelName:
+    """``name`` as a model name, or one :class:`InvalidInput` line."""
+    if name not in MODELS:
+        raise InvalidInput(f"model {name!r}: use {' or '.join(MODELS)}")
+    return name
+
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -54,7 +77,7 @@ class ClvOptions:
 class ClvFit:
     """Both fitted models and what they were fitted on."""
 
-    bgnbd: BetaGeo
+    purchases: BetaGeo | ParetoNBD
     spend: GammaGamma | None
     time_unit: TimeUnit
     calibration_end: dt.date | None
@@ -65,16 +88,20 @@ class ClvFit:
     timings: dict[str, float] = field(default_factory=dict)
     spend_error: str | None = None
 
+    @property
+    def model(self) -> ModelName:
+        return "pareto-nbd" if isinstance(self.purchases, ParetoNBD) else "bg-nbd"
+
     def to_dict(self) -> dict[str, Any]:
-        bg = self.bgnbd.params
-        assert bg is not None
+        fitted = self.purchases.params
+        assert fitted is not None
         gg = self.spend.params if self.spend is not None else None
+        names = MODEL_PARAMS[self.model]
         return {
-            "r": bg.r,
-            "alpha": bg.alpha,
-            "a": bg.a,
-            "b": bg.b,
-            "log_likelihood": self.bgnbd.log_likelihood,
+            "model": self.model,
+            **{k: float(v) for k, v in zip(names, fitted.as_array(), strict=True)},
+            "log_likelihood": self.purchases.log_likelihood,
+            "fit_info": self.purchases.info,
             "p": gg.p if gg else None,
             "q": gg.q if gg else None,
             "gamma": gg.gamma if gg else None,
@@ -92,10 +119,14 @@ class ClvFit:
         }
 
 
-def fit_rfm(rfm: RFM, *, spend: bool = True) -> ClvFit:
-    """Fit BG/NBD and (when ``spend`` and the data allow) Gamma-Gamma."""
+def fit_rfm(rfm: RFM, *, spend: bool = True, model: str = "bg-nbd") -> ClvFit:
+    """Fit the purchase ``model`` and (when ``spend`` and the data allow)
+    Gamma-Gamma."""
     started = time.perf_counter()
-    bg = BetaGeo().fit(rfm)
+    name = check_model(model)
+    bg: BetaGeo | ParetoNBD = (
+        ParetoNBD().fit(rfm) if name == "pareto-nbd" else BetaGeo().fit(rfm)
+    )
     gg: GammaGamma | None = None
     spend_error = None
     if spend:
@@ -107,11 +138,14 @@ def fit_rfm(rfm: RFM, *, spend: bool = True) -> ClvFit:
             except InvalidInput as exc:
                 spend_error = exc.message
     return ClvFit(
-        bgnbd=bg, spend=gg, time_unit=rfm.time_unit,
+        purchases=bg, spend=gg, time_unit=rfm.time_unit,
         calibration_end=rfm.calibration_end, customers=rfm.customers,
         repeat_buyers=rfm.repeat_buyers, unique_rows=len(rfm.x),
         seconds=time.perf_counter() - started,
-        timings={"bgnbd": bg.seconds, "gamma_gamma": gg.seconds if gg else 0.0},
+        timings={
+            name.replace("-", ""): bg.seconds,
+            "gamma_gamma": gg.seconds if gg else 0.0,
+        },
         spend_error=spend_error,
     )  # fmt: skip
 
@@ -155,7 +189,7 @@ def predict(
     unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     ux, utx, ut = unique[:, 0], unique[:, 1], unique[:, 2]
-    bg = fit.bgnbd
+    bg = fit.purchases
     month = DAYS_PER_MONTH / UNIT_DAYS[fit.time_unit]
     d = _monthly_rate(options.annual_discount_rate)
     previous = np.zeros(len(ux))

@@ -2,7 +2,8 @@
 
 Fit on purchases up to the calibration end, predict each customer's purchases
 over the holdout period, and compare by number of calibration repeat purchases
-(0, 1, …, 7+), as Fader, Hardie & Lee show for CDNOW.
+(0, 1, …, 7+), as Fader, Hardie & Lee show for CDNOW. ``compare_models`` runs
+the check for every purchase model on the same split, side by side.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from esperia.errors import InvalidInput
-from esperia.value.clv import ClvFit, fit_rfm
+from esperia.value.clv import MODELS, ClvFit, check_model, fit_rfm
 from esperia.value.summary import CustomerSummary
 
-__all__ = ["Evaluation", "evaluate_summary"]
+__all__ = ["Evaluation", "compare_models", "evaluate_summary"]
 
 #: Frequency groups: 0 … TOP-1 repeat purchases each, then TOP or more.
 TOP = 7
@@ -34,6 +35,7 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "model": self.fit.model,
             "calibration_end": (
                 self.fit.calibration_end.isoformat()
                 if self.fit.calibration_end
@@ -56,14 +58,15 @@ class Evaluation:
         }
 
 
-def evaluate_summary(summary: CustomerSummary) -> Evaluation:
-    """Fit on the calibration part of ``summary`` and score the holdout."""
+def evaluate_summary(summary: CustomerSummary, model: str = "bg-nbd") -> Evaluation:
+    """Fit ``model`` on the calibration part of ``summary`` and score the holdout."""
+    name = check_model(model)
     if summary.holdout <= 0:
         raise InvalidInput(
             "no holdout period: choose a calibration end before the last purchase"
         )
-    fit = fit_rfm(summary.rfm(), spend=False)
-    predicted = fit.bgnbd.expected_purchases(
+    fit = fit_rfm(summary.rfm(), spend=False, model=name)
+    predicted = fit.purchases.expected_purchases(
         summary.holdout, summary.x, summary.tx, summary.t
     )
     actual = summary.holdout_x
@@ -95,3 +98,36 @@ def evaluate_summary(summary: CustomerSummary) -> Evaluation:
         mae=float(np.abs(actual - predicted).mean()),
         correlation=corr,
     )
+
+
+def compare_models(summary: CustomerSummary) -> dict[str, Any]:
+    """Every purchase model on the same calibration/holdout split.
+
+    ``models`` holds each model's full evaluation; ``table`` the figures that
+    tell them apart (holdout MAE per customer, correlation of predicted and
+    actual purchases, error of the total, log-likelihood, fit seconds).
+    """
+    reports = {name: evaluate_summary(summary, name).to_dict() for name in MODELS}
+    first = reports[MODELS[0]]
+    table = [
+        {
+            "model": name,
+            "mae_per_customer": r["mae_per_customer"],
+            "correlation": r["correlation"],
+            "predicted_total": r["predicted_total"],
+            "actual_total": r["actual_total"],
+            "error_total_pct": r["error_total_pct"],
+            "log_likelihood": r["params"]["log_likelihood"],
+            "seconds": r["params"]["seconds"],
+        }
+        for name, r in reports.items()
+    ]
+    return {
+        "model": "all",
+        "calibration_end": first["calibration_end"],
+        "holdout": first["holdout"],
+        "time_unit": first["time_unit"],
+        "customers": first["customers"],
+        "table": table,
+        "models": reports,
+    }

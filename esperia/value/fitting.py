@@ -11,7 +11,7 @@ import duckdb
 
 from esperia.errors import InvalidInput
 from esperia.store.database import Connection
-from esperia.value.clv import ClvFit, fit_rfm
+from esperia.value.clv import ClvFit, check_model, fit_rfm
 from esperia.value.data import UNIT_DAYS, TimeUnit
 from esperia.value.engine import fetch_columns
 from esperia.value.packed import fit_rows_packed
@@ -88,6 +88,7 @@ def fit_source(
     calibration_end: dt.date | None = None,
     time_unit: TimeUnit = "days",
     spend: bool = True,
+    model: str = "bg-nbd",
 ) -> ClvFit:
     """Summarise and compress ``source`` in the engine, then fit in numpy.
 
@@ -109,7 +110,7 @@ def fit_source(
         run("DROP TABLE IF EXISTS _clv_fit_summary")
     summary_s = time.perf_counter() - started
     rfm = rfm_from_rows(triples, spend_rows, time_unit, cal)
-    fit = fit_rfm(rfm, spend=spend)
+    fit = fit_rfm(rfm, spend=spend, model=model)
     fit.timings["summary"] = summary_s
     fit.seconds = time.perf_counter() - started
     return fit
@@ -134,7 +135,7 @@ def summarise_source(
 
 def _fit_file_rows(
     con: duckdb.DuckDBPyConnection, calibration_end: dt.date | None,
-    time_unit: TimeUnit, spend: bool,
+    time_unit: TimeUnit, spend: bool, model: str,
 ) -> ClvFit:  # fmt: skip
     """The packed-key summary (numpy) when it fits in memory, else the engine's."""
     started = time.perf_counter()
@@ -142,10 +143,13 @@ def _fit_file_rows(
     rows = fit_rows_packed(con, "_tx", cal)
     if rows is None:
         return fit_source(
-            con, "_tx", calibration_end=cal, time_unit=time_unit, spend=spend
-        )
+            con, "_tx", calibration_end=cal, time_unit=time_unit, spend=spend,
+            model=model,
+        )  # fmt: skip
     summary_s = time.perf_counter() - started
-    fit = fit_rfm(rfm_from_rows(rows[0], rows[1], time_unit, cal), spend=spend)
+    fit = fit_rfm(
+        rfm_from_rows(rows[0], rows[1], time_unit, cal), spend=spend, model=model
+    )
     fit.timings["summary"] = summary_s
     return fit
 
@@ -159,15 +163,17 @@ def fit_file(
     spend: bool = True,
     memory_limit: str = "1GB",
     threads: int | None = None,
+    model: str = "bg-nbd",
 ) -> ClvFit:
     """Read ``path``, summarise it in DuckDB and fit both models."""
     unit = check_time_unit(time_unit)
+    check_model(model)
     started = time.perf_counter()
     con = file_connection(memory_limit, threads)
     try:
         rows = load_transactions(con, path, columns)
         read_s = time.perf_counter() - started
-        fit = _fit_file_rows(con, calibration_end, unit, spend)
+        fit = _fit_file_rows(con, calibration_end, unit, spend, model)
     finally:
         con.close()
     fit.timings["read"] = read_s

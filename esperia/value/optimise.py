@@ -38,10 +38,15 @@ class Optimum:
     converged: bool
 
 
-def _search(fun: Objective, start: np.ndarray, rows: Any, ftol: float) -> Any:
+Bounds = Sequence[tuple[float, float]]
+
+
+def _search(
+    fun: Objective, start: np.ndarray, rows: Any, ftol: float, bounds: Bounds | None
+) -> Any:
     return minimize(
         fun, start, args=(rows,), jac=True, method="L-BFGS-B",
-        bounds=[(-20.0, 20.0)] * len(start),
+        bounds=bounds or [(-20.0, 20.0)] * len(start),
         options={"maxiter": 2000, "ftol": ftol, "gtol": 1e-10},
     )  # fmt: skip
 
@@ -51,11 +56,13 @@ def maximise(
     make_rows: Callable[[np.ndarray], Any],
     n_rows: int,
     starts: Sequence[np.ndarray],
+    bounds: Bounds | None = None,
 ) -> Optimum:
     """Minimise ``fun`` (mean negative log-likelihood) over all rows.
 
     ``make_rows(index)`` builds the objective's data for a subset of the rows
     (``index`` selects them); ``starts`` are tried in turn until one converges.
+    ``bounds`` limit the log-parameters (default: ±20 each).
     """
     everything = make_rows(np.arange(n_rows))
     starts = list(starts)
@@ -63,13 +70,13 @@ def maximise(
     if n_rows > WARM_START_ROWS:
         pick = np.random.default_rng(0).choice(n_rows, SAMPLE_ROWS, replace=False)
         sample = make_rows(np.sort(pick))
-        rough = _search(fun, starts[0], sample, 1e-12)
+        rough = _search(fun, starts[0], sample, 1e-12, bounds)
         polished = _preconditioned(fun, np.asarray(rough.x), sample, everything)
         if polished is not None:
             return polished
     best = None
     for start in starts:
-        res = _search(fun, start, everything, 1e-15)
+        res = _search(fun, start, everything, 1e-15, bounds)
         evaluations += int(res.nfev)
         if best is None or res.fun < best.fun:
             best = res

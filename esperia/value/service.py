@@ -15,7 +15,14 @@ import pyarrow as pa
 from esperia.config import Settings
 from esperia.errors import InvalidInput, NotFound
 from esperia.store.database import Store
-from esperia.value.clv import ClvFit, ClvOptions, Predictions, fit_rfm, predict
+from esperia.value.clv import (
+    ClvFit,
+    ClvOptions,
+    Predictions,
+    check_model,
+    fit_rfm,
+    predict,
+)
 from esperia.value.data import TimeUnit
 from esperia.value.fitting import check_time_unit, summarise_source
 from esperia.value.summary import ORDERS_SOURCE, CustomerSummary
@@ -31,6 +38,7 @@ __all__ = [
     "latest_fit",
     "predict_workspace",
     "saved_at_risk",
+    "saved_comparison",
     "saved_evaluation",
     "value_at_risk_report",
 ]
@@ -46,6 +54,10 @@ def clv_options(settings: Settings, horizon_months: int | None = None) -> ClvOpt
 
 def _unit(settings: Settings, time_unit: str | None) -> TimeUnit:
     return check_time_unit(time_unit or settings.clv_time_unit)
+
+
+def _model(settings: Settings, model: str | None) -> str:
+    return check_model(model or settings.clv_model)
 
 
 def workspace_summary(
@@ -71,14 +83,17 @@ def fit_workspace(
     *,
     calibration_end: dt.date | None = None,
     time_unit: str | None = None,
+    model: str | None = None,
 ) -> tuple[ClvFit, CustomerSummary]:
-    """Fit BG/NBD and Gamma-Gamma on the workspace's orders."""
+    """Fit the purchase model (default: the ``clv_model`` setting) and
+    Gamma-Gamma on the workspace's orders."""
     started = time.perf_counter()
+    name = _model(settings, model)
     summary = workspace_summary(
         store, settings, calibration_end=calibration_end, time_unit=time_unit
     )
     summary_s = time.perf_counter() - started
-    fit = fit_rfm(summary.rfm())
+    fit = fit_rfm(summary.rfm(), model=name)
     fit.timings["summary"] = summary_s
     fit.seconds = time.perf_counter() - started
     return fit, summary
@@ -139,12 +154,14 @@ def predict_workspace(
     calibration_end: dt.date | None = None,
     time_unit: str | None = None,
     horizon_months: int | None = None,
+    model: str | None = None,
 ) -> ClvRun:
     """Fit, predict every customer, and replace the stored predictions."""
     options = clv_options(settings, horizon_months)
     fit, summary = fit_workspace(
-        store, settings, calibration_end=calibration_end, time_unit=time_unit
-    )
+        store, settings, calibration_end=calibration_end, time_unit=time_unit,
+        model=model,
+    )  # fmt: skip
     rates = margin_rates(summary, options.default_margin)
     pred = predict(fit, summary.x, summary.tx, summary.t, summary.m, rates, options)
     fit_id = uuid.uuid4().hex[:12]
@@ -189,12 +206,12 @@ def _store_run(
         conn.execute("DROP TABLE _clv_in")
         conn.execute(
             "INSERT INTO clv_fits (fit_id, fitted_at, calibration_end, time_unit, "
-            "horizon_months, annual_discount_rate, customers, params) "
-            "VALUES (?, current_timestamp, ?, ?, ?, ?, ?, ?)",
+            "horizon_months, annual_discount_rate, customers, params, model) "
+            "VALUES (?, current_timestamp, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fit_id, fit.calibration_end, fit.time_unit, options.horizon_months,
                 options.annual_discount_rate, fit.customers,
-                json.dumps(fit.to_dict()),
+                json.dumps(fit.to_dict()), fit.model,
             ),
         )  # fmt: skip
 
@@ -203,8 +220,8 @@ def latest_fit(store: Store) -> dict[str, Any]:
     """The newest stored fit's parameters (NotFound before `esperia clv predict`)."""
     with store.connect() as conn:
         rows = conn.fetch_dicts(
-            "SELECT fit_id, fitted_at, horizon_months, annual_discount_rate, params "
-            "FROM clv_fits ORDER BY fitted_at DESC LIMIT 1"
+            "SELECT fit_id, fitted_at, horizon_months, annual_discount_rate, params, "
+            "model FROM clv_fits ORDER BY fitted_at DESC LIMIT 1"
         )
     if not rows:
         raise NotFound("no CLV predictions yet: run `esperia clv predict`")
@@ -215,6 +232,7 @@ def latest_fit(store: Store) -> dict[str, Any]:
         fit_id=row["fit_id"], fitted_at=row["fitted_at"],
         horizon_months=row["horizon_months"],
         annual_discount_rate=row["annual_discount_rate"],
+        model=row["model"] or "bg-nbd",
     )  # fmt: skip
     return data
 
@@ -304,17 +322,35 @@ def evaluate_workspace(
     holdout_days: int = 180,
     calibration_end: dt.date | None = None,
     time_unit: str | None = None,
+    model: str | None = None,
 ) -> dict[str, Any]:
-    """Calibration/holdout check on the orders; saved for the Value page."""
-    from esperia.value.evaluate import evaluate_summary
+    """Calibration/holdout check on the orders; saved for the Value page.
 
+    ``model`` is a purchase model (default: the ``clv_model`` setting) or
+    ``all``: every model on the same split, side by side (saved apart, as
+    ``clv_comparison``).
+    """
+    from esperia.value.evaluate import compare_models, evaluate_summary
+
+    name = model or settings.clv_model
+    if name != "all":
+        name = check_model(name)
     cal = calibration_end or holdout_calibration_end(store, holdout_days)
     summary = workspace_summary(
         store, settings, calibration_end=cal, time_unit=time_unit
     )
-    report = evaluate_summary(summary).to_dict()
+    if name == "all":
+        report = compare_models(summary)
+        _save_report(store, "clv_comparison", report)
+        return report
+    report = evaluate_summary(summary, name).to_dict()
     _save_report(store, "clv_evaluation", report)
     return report
+
+
+def saved_comparison(store: Store) -> dict[str, Any] | None:
+    """The last side-by-side check of every model, or None before the first."""
+    return _saved_report(store, "clv_comparison")
 
 
 def saved_evaluation(store: Store) -> dict[str, Any] | None:

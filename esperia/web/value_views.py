@@ -19,6 +19,7 @@ from esperia.value.service import (
     customer_values,
     latest_fit,
     saved_at_risk,
+    saved_comparison,
     saved_evaluation,
 )
 from esperia.value.wallet import share_of_wallet
@@ -70,6 +71,7 @@ def _charts(lang: str, store: Store) -> dict[str, Any]:
     if evaluation is not None:
         charts["evaluation"] = evaluation
         charts["calibration"] = _calibration_chart(evaluation, t, lang)
+    charts["comparison"] = saved_comparison(store)
     return charts
 
 

@@ -134,3 +134,51 @@ def test_evaluate_on_a_file(tmp_path: Path, text_file: Path) -> None:
     data = json.loads(stdout)
     assert next(g["frequency"] for g in data["groups"]) == "0"
     assert abs(data["error_total_pct"]) < 15  # drawn from the model itself
+
+
+def test_fit_and_evaluate_with_pareto_nbd(tmp_path: Path, text_file: Path) -> None:
+    args = ("--transactions", str(text_file), "--customer", "1", "--date", "2",
+            "--value", "4", "--time-unit", "weeks")  # fmt: skip
+    code, stdout, stderr = run_cli(
+        tmp_path / "ws", "clv", "fit", *args, "--calibration-end", "2023-12-31",
+        "--model", "pareto-nbd", "--json",
+    )  # fmt: skip
+    assert code == 0, stderr
+    data = json.loads(stdout)
+    assert data["model"] == "pareto-nbd"
+    for key in ("r", "alpha", "s", "beta", "p", "q", "gamma", "log_likelihood"):
+        assert isinstance(data[key], float) and data[key] == data[key]
+    assert "a" not in data and data["customers"] == 3_000
+    code, stdout, stderr = run_cli(
+        tmp_path / "ws", "clv", "evaluate", *args, "--calibration-end", "2023-09-30",
+        "--model", "all", "--json",
+    )  # fmt: skip
+    assert code == 0, stderr
+    both = json.loads(stdout)
+    assert [r["model"] for r in both["table"]] == ["bg-nbd", "pareto-nbd"]
+    assert set(both["models"]) == {"bg-nbd", "pareto-nbd"}
+    for row in both["table"]:
+        assert row["actual_total"] == both["table"][0]["actual_total"] > 0
+        assert 0 < row["mae_per_customer"] < 2 and 0.3 < row["correlation"] <= 1
+    # The data are BG/NBD's own: it fits them better than Pareto/NBD.
+    ll = {r["model"]: r["log_likelihood"] for r in both["table"]}
+    assert ll["bg-nbd"] > ll["pareto-nbd"]
+    code, stdout, _ = run_cli(
+        tmp_path / "ws", "clv", "evaluate", *args, "--calibration-end", "2023-09-30",
+        "--model", "all",
+    )  # fmt: skip
+    assert code == 0
+    assert "MAE/customer" in stdout and "pareto-nbd" in stdout
+
+
+def test_a_bad_model_is_one_error_line(tmp_path: Path, text_file: Path) -> None:
+    for command in ("fit", "evaluate"):
+        out = esperia(
+            tmp_path / "ws", "clv", command, "--transactions", str(text_file),
+            "--customer", "1", "--date", "2", "--value", "4",
+            "--calibration-end", "2023-09-30", "--model", "gamma-gamma",
+        )  # fmt: skip
+        assert out.returncode == 1
+        assert out.stderr == (
+            "error: model 'gamma-gamma': use bg-nbd or pareto-nbd\n"
+        ), out.stderr

@@ -136,7 +136,7 @@ def test_no_nan_for_customers_without_repeat_purchases() -> None:
     # Default margin where the customer's is unknown.
     assert out.margin_rate[0] == pytest.approx(0.30)
     # A repeat buyer who has gone quiet is less likely alive than one just seen.
-    late = fit.bgnbd.probability_alive(np.array([3.0]), np.array([34.0]), [35.0])
+    late = fit.purchases.probability_alive(np.array([3.0]), np.array([34.0]), [35.0])
     assert out.p_alive[2] < late[0]
 
 

@@ -174,3 +174,48 @@ def _login(page, live_server: str, workspace) -> None:
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{live_server}/")
     assert urlsplit(page.url).path == "/"
+
+
+@pytest.mark.browser
+def test_api_and_page_name_the_model(
+    page, live_server, workspace, workspace_store, workspace_settings, load_demo,
+    console_errors,
+) -> None:  # fmt: skip
+    from esperia.auth.api_keys import create_key
+
+    load_demo(
+        workspace_store, workspace_settings, ("customers", "touchpoints", "orders")
+    )
+    _key, token = create_key(workspace_store, "value-model", ["read", "admin"])
+    headers = {"Authorization": f"Bearer {token}"}
+    api = f"{live_server}/api/v1/value"
+    made = httpx.post(
+        f"{api}/clv/predict", params={"model": "pareto-nbd"}, headers=headers,
+        timeout=120,
+    )  # fmt: skip
+    assert made.status_code == 200, made.text
+    assert made.json()["model"] == "pareto-nbd"
+    fit = httpx.get(f"{api}/clv", headers=headers).json()
+    assert fit["model"] == "pareto-nbd" and fit["s"] > 0 and fit["beta"] > 0
+    both = httpx.get(
+        f"{api}/clv/evaluation", params={"model": "all"}, headers=headers, timeout=120
+    ).json()  # fmt: skip
+    assert [r["model"] for r in both["table"]] == ["bg-nbd", "pareto-nbd"]
+    one = httpx.get(
+        f"{api}/clv/evaluation", params={"model": "pareto-nbd"}, headers=headers,
+        timeout=120,
+    ).json()  # fmt: skip
+    assert one["model"] == "pareto-nbd"
+    bad = httpx.post(
+        f"{api}/clv/predict", params={"model": "gamma"}, headers=headers
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "use bg-nbd or pareto-nbd" in bad.json()["error"]["message"]
+    _login(page, live_server, workspace)
+    page.goto(f"{live_server}/value")
+    assert "Pareto/NBD" in page.locator("#clv-params").inner_text()
+    assert "Pareto/NBD" in page.locator("#calibration-model").inner_text()
+    rows = page.locator("#model-comparison tbody tr")
+    assert rows.count() == 2
+    assert "BG/NBD" in rows.nth(0).inner_text()
+    assert console_errors == []

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 
 import pytest
 
 from esperia.config import Settings
-from esperia.errors import NotFound
+from esperia.errors import InvalidInput, NotFound
 from esperia.store import Store
 from esperia.value.evaluate import evaluate_summary
 from esperia.value.service import (
     customer_values,
+    evaluate_workspace,
     holdout_calibration_end,
     latest_fit,
     predict_workspace,
+    saved_comparison,
     workspace_summary,
 )
 
@@ -80,3 +83,58 @@ def test_no_orders_is_not_found(store: Store, settings: Settings) -> None:
         predict_workspace(store, settings)
     with pytest.raises(NotFound, match="clv predict"):
         latest_fit(store)
+
+
+def test_pareto_nbd_predictions_are_stored_like_bg_nbd(
+    store: Store, settings: Settings, load_demo: Loader
+) -> None:
+    load_demo(store, settings, ("customers", "touchpoints", "orders"))
+    bg = predict_workspace(store, settings)
+    with store.connect() as conn:
+        bg_rows = conn.fetch_dicts(
+            "SELECT customer_id, p_alive, expected_purchases, clv FROM customer_value "
+            "ORDER BY customer_id"
+        )
+    # The setting picks the model when the caller does not.
+    pareto_settings = settings.model_copy(update={"clv_model": "pareto-nbd"})
+    run = predict_workspace(store, pareto_settings)
+    assert run.fit.model == "pareto-nbd" and bg.fit.model == "bg-nbd"
+    with store.connect() as conn:
+        rows = conn.fetch_dicts(
+            "SELECT customer_id, p_alive, expected_purchases, clv FROM customer_value "
+            "ORDER BY customer_id"
+        )
+        models = conn.fetch_dicts(
+            "SELECT model, params FROM clv_fits ORDER BY fitted_at"
+        )
+    assert [r["customer_id"] for r in rows] == [r["customer_id"] for r in bg_rows]
+    for r in rows:
+        assert 0 < r["p_alive"] <= 1 and r["expected_purchases"] >= 0
+        assert math.isfinite(r["clv"]) and r["clv"] >= 0
+    # Two models, two sets of figures, close in total on the same customers.
+    total_bg = sum(r["expected_purchases"] for r in bg_rows)
+    total_pn = sum(r["expected_purchases"] for r in rows)
+    assert total_pn != total_bg
+    assert total_pn == pytest.approx(total_bg, rel=0.25)
+    assert [m["model"] for m in models] == ["bg-nbd", "pareto-nbd"]
+    fit = latest_fit(store)
+    assert fit["model"] == "pareto-nbd" and fit["fit_id"] == run.fit_id
+    for name in ("r", "alpha", "s", "beta", "log_likelihood"):
+        assert math.isfinite(fit[name])
+    assert "a" not in fit
+
+
+def test_workspace_evaluation_of_both_models(
+    store: Store, settings: Settings, load_demo: Loader
+) -> None:
+    load_demo(store, settings, ("customers", "touchpoints", "orders"))
+    both = evaluate_workspace(store, settings, holdout_days=180, model="all")
+    assert [r["model"] for r in both["table"]] == ["bg-nbd", "pareto-nbd"]
+    assert saved_comparison(store) == json.loads(json.dumps(both, default=str))
+    one = evaluate_workspace(store, settings, holdout_days=180, model="pareto-nbd")
+    assert one["model"] == "pareto-nbd"
+    assert one["mae_per_customer"] == pytest.approx(
+        both["table"][1]["mae_per_customer"]
+    )
+    with pytest.raises(InvalidInput, match="model 'x'"):
+        evaluate_workspace(store, settings, model="x")

@@ -19,6 +19,7 @@ from esperia.value.service import (
     latest_fit,
     predict_workspace,
     saved_at_risk,
+    saved_comparison,
     saved_evaluation,
     value_at_risk_report,
 )
@@ -37,7 +38,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.get("/clv", summary="The latest CLV fit", responses=_ERRORS)
 def clv_fit(_: ReadAccess, store: StoreDep) -> dict[str, Any]:
-    """BG/NBD and Gamma-Gamma parameters of the latest `clv predict`."""
+    """Purchase model (``model``: bg-nbd or pareto-nbd), its parameters and
+    log-likelihood, and Gamma-Gamma's, from the latest `clv predict`."""
     return latest_fit(store)
 
 
@@ -47,9 +49,15 @@ def clv_predict(
     store: StoreDep,
     settings: SettingsDep,
     horizon_months: Annotated[int | None, Query(ge=1, le=120)] = None,
+    model: Annotated[
+        str | None,
+        Query(description="bg-nbd or pareto-nbd (default: the clv_model setting)"),
+    ] = None,
 ) -> dict[str, Any]:
     """Fit on the orders, store each customer's prediction, return the summary."""
-    return predict_workspace(store, settings, horizon_months=horizon_months).to_dict()
+    return predict_workspace(
+        store, settings, horizon_months=horizon_months, model=model
+    ).to_dict()
 
 
 @router.get(
@@ -75,10 +83,25 @@ def clv_evaluation(
     settings: SettingsDep,
     refresh: bool = False,
     holdout_days: Annotated[int, Query(ge=7, le=3650)] = 180,
+    model: Annotated[
+        str | None,
+        Query(
+            description="bg-nbd, pareto-nbd, or all (both side by side); default: "
+            "the last check saved, else the clv_model setting"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """Predicted vs actual holdout purchases by calibration repeat purchases."""
-    saved = None if refresh else saved_evaluation(store)
-    return saved or evaluate_workspace(store, settings, holdout_days=holdout_days)
+    """Predicted vs actual holdout purchases by calibration repeat purchases.
+
+    Answers the saved check when it is for the model asked (any, when none is);
+    computes and saves a new one otherwise or with ``refresh``.
+    """
+    saved = None
+    if not refresh:
+        saved = saved_comparison(store) if model == "all" else saved_evaluation(store)
+    if saved is not None and (model is None or saved.get("model", "bg-nbd") == model):
+        return saved
+    return evaluate_workspace(store, settings, holdout_days=holdout_days, model=model)
 
 
 @router.get("/customers", summary="Customers by value", responses=_ERRORS)
