@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +14,14 @@ import typer
 
 from esperia.config import Settings, load_settings
 
-__all__ = ["State", "app", "print_columns", "print_json", "state"]
+__all__ = [
+    "State",
+    "app",
+    "print_columns",
+    "print_json",
+    "state",
+    "step_progress",
+]
 
 app = typer.Typer(
     name="esperia",
@@ -64,3 +72,29 @@ def print_columns(rows: Sequence[Sequence[str]]) -> None:
     for row in rows:
         cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
         typer.echo("  ".join(cells).rstrip())
+
+
+@contextmanager
+def step_progress(
+    description: str, *, width: int = 22, disable: bool = False
+) -> Iterator[Callable[[str, float], None]]:
+    """A progress bar on stderr for services that report ``(step, fraction)``;
+    yields the callback to pass them (gone when the block ends)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn(f"[bold]{{task.description:<{width}}}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=Console(stderr=True), transient=True, disable=disable
+    ) as bar:
+        task = bar.add_task(description, total=1.0)
+
+        def report(what: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, description=what)
+
+        yield report

@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from esperia.act.hooks import after_import
-from esperia.cli.app import app, print_json, state
+from esperia.cli.app import app, print_json, state, step_progress
 from esperia.config import Settings
 from esperia.errors import InvalidInput
 from esperia.ingest import ImportOptions, ImportSummary, import_file
@@ -117,18 +115,7 @@ def import_command(
 def _with_progress(
     store: Store, settings: Settings, kind: str, file: Path, options: ImportOptions
 ) -> ImportSummary:
-    columns = (
-        TextColumn("[bold]{task.description:<22}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"importing {kind}", total=1.0)
-
-        def report(what: str, fraction: float) -> None:
-            bar.update(task, completed=fraction, description=what)
-
+    with step_progress(f"importing {kind}") as report:
         return import_file(store, settings, kind, file, options, progress=report)
 
 

@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from esperia.cli.app import app, print_json, state
+from esperia.cli.app import app, print_json, state, step_progress
 from esperia.cli.serve import run_server
 from esperia.config import load_settings
 from esperia.demo.build import DEFAULT_WORKSPACE, build_demo
@@ -39,20 +37,7 @@ def demo(
 ) -> None:
     """Build a realistic Italian bookshop chain's data and start the dashboard."""
     folder = workspace or state().workspace or Path(DEFAULT_WORKSPACE)
-    columns = (
-        TextColumn("[bold]{task.description:<34}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-    )
-    with Progress(
-        *columns, console=Console(stderr=True), transient=True, disable=as_json
-    ) as bar:
-        task = bar.add_task("building the demo", total=1.0)
-
-        def report(what: str, fraction: float) -> None:
-            bar.update(task, completed=fraction, description=what)
-
+    with step_progress("building the demo", width=34, disable=as_json) as report:
         result = build_demo(folder, customers=customers, seed=seed, rebuild=rebuild,
                             progress=report)  # fmt: skip
     if as_json:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
-from esperia.cli.app import app, print_columns, print_json, state
+from esperia.cli.app import app, print_columns, print_json, state, step_progress
 from esperia.nba import (
     assign_actions,
     load_catalogue,
@@ -18,7 +16,7 @@ from esperia.nba import (
     record_action,
     score_customers,
 )
-from esperia.store import open_store
+from esperia.workspace import open_workspace
 
 __all__ = ["nba_app"]
 
@@ -53,7 +51,7 @@ def show(
 ) -> None:
     """A customer's ranked next best actions with their expected value."""
     settings = state().settings()
-    store = open_store(settings)
+    store = open_workspace(settings)
     try:
         result = next_best_actions(store, settings, customer, lang)
     finally:
@@ -85,16 +83,9 @@ def score(as_json: Annotated[bool, _JSON] = False) -> None:
     nba_score_every_hours by itself.
     """
     settings = state().settings()
-    store = open_store(settings)
+    store = open_workspace(settings)
     try:
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(),
-                   TimeElapsedColumn())  # fmt: skip
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("next best action", total=1.0)
-
-            def report(what: str, fraction: float) -> None:
-                bar.update(task, description=what, completed=fraction)
-
+        with step_progress("next best action") as report:
             result = score_customers(store, settings, progress=report)
     finally:
         store.close()
@@ -113,7 +104,7 @@ def assign(as_json: Annotated[bool, _JSON] = False) -> None:
     """Record every scored customer's best action as given (a campaign);
     holdout customers are recorded as controls and get nothing."""
     settings = state().settings()
-    store = open_store(settings)
+    store = open_workspace(settings)
     try:
         result = assign_actions(store, settings, actor="cli")
     finally:
@@ -133,7 +124,7 @@ def record(
 ) -> None:
     """Record that an action was given to a customer now."""
     settings = state().settings()
-    store = open_store(settings)
+    store = open_workspace(settings)
     try:
         result = record_action(store, settings, customer, action, actor="cli")
     finally:
@@ -148,7 +139,7 @@ def record(
 def uplift(as_json: Annotated[bool, _JSON] = False) -> None:
     """Per action: treated vs holdout outcome rates, uplift, 95% CI, n."""
     settings = state().settings()
-    store = open_store(settings)
+    store = open_workspace(settings)
     try:
         result = measure_uplift(store, settings)
     finally:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from esperia.cli.app import app, print_json, state
+from esperia.cli.app import app, print_json, state, step_progress
 from esperia.personas import build_personas, list_versions, show_version
-from esperia.store import open_store
+from esperia.workspace import open_workspace
 
 __all__ = ["personas_app"]
 
@@ -32,16 +30,9 @@ def build(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Compute features, cluster customers and store a new persona version."""
-    store = open_store(state().settings())
+    store = open_workspace(state().settings())
     try:
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(),
-                   TimeElapsedColumn())  # fmt: skip
-        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("personas", total=1.0)
-
-            def report(what: str, fraction: float) -> None:
-                bar.update(task, description=what, completed=fraction)
-
+        with step_progress("personas") as report:
             result = build_personas(store, seed=seed, k=k, progress=report)
     finally:
         store.close()
@@ -66,7 +57,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The stored persona versions, newest first."""
-    store = open_store(state().settings())
+    store = open_workspace(state().settings())
     try:
         rows = list_versions(store)
     finally:
@@ -87,7 +78,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """A version's persona cards."""
-    store = open_store(state().settings())
+    store = open_workspace(state().settings())
     try:
         result = show_version(store, version)
     finally:

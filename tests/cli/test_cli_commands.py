@@ -89,10 +89,20 @@ def test_errors_are_one_line_without_traceback(
     assert "Traceback" not in done.stderr
 
 
-def test_commands_refuse_a_missing_workspace(tmp_path: Path) -> None:
-    done = esperia(tmp_path / "nowhere", "status")
+@pytest.mark.parametrize(
+    "args",
+    [("status",), ("nba", "score"), ("nba", "C1"), ("personas", "list"),
+     ("personas", "build")],
+)  # fmt: skip
+def test_commands_refuse_a_missing_workspace(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """Named in one line; no empty database is left where the workspace is not."""
+    done = esperia(tmp_path / "nowhere", *args)
     assert done.returncode == 1
     assert "no workspace at" in done.stderr and "esperia init" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_rejected_rows_are_listed_and_written(workspace: Path, tmp_path: Path) -> None:
