@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from esperia.customers.privacy import on_erasure
 from esperia.store.attached import PerStore
+from esperia.store.pgcopy import copy_out
 
 if TYPE_CHECKING:
     from esperia.config import Settings
@@ -115,6 +116,11 @@ def _stamp(conn: Connection) -> tuple[int, int]:
     return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
 
+_PG_SCHEMA = pa.schema(
+    [("k", pa.int64()), ("customer_id", pa.string()), ("payload", pa.string())]
+)
+
+
 def _read(store: Store) -> Snapshot | None:
     """The stored rows as a snapshot; ``None`` when nothing is scored yet or a
     write landed meanwhile. Raises when the rows read disagree with the
@@ -130,13 +136,8 @@ def _read(store: Store) -> Snapshot | None:
         raw: Any = getattr(conn, "raw", None)
         if conn.dialect == "duckdb":
             table = raw.sql(sql).to_arrow_table()
-        else:  # a network engine: the rows come as tuples anyway
-            rows = conn.fetchall(sql)
-            table = pa.table({
-                "k": pa.array([r[0] for r in rows], pa.int64()),
-                "customer_id": pa.array([r[1] for r in rows], pa.string()),
-                "payload": pa.array([r[2] for r in rows], pa.string()),
-            })  # fmt: skip
+        else:
+            table = copy_out(raw, sql, _PG_SCHEMA)
         if _stamp(conn) != stamp:  # a write landed while reading: try later
             return None
     if table.num_rows != stamp[1]:  # never serve a copy the count disowns

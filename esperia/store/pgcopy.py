@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-__all__ = ["copy_arrow", "copy_batches", "pg_type"]
+__all__ = ["copy_arrow", "copy_batches", "copy_out", "pg_type"]
 
 _CHUNK_ROWS = 200_000
 
@@ -83,6 +83,30 @@ def copy_batches(conn: Any, table: str, reader: pa.RecordBatchReader) -> None:
             cols = ", ".join(f'"{f.name}" {pg_type(f.type)}' for f in data.schema)
             cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
             cursor.execute(f'CREATE TEMP TABLE "{table}" ({cols})')
+
+
+def copy_out(conn: Any, select: str, schema: pa.Schema) -> pa.Table:
+    """The rows of ``select`` as an Arrow table with ``schema``: COPY … TO
+    STDOUT as CSV, parsed column-wise by Arrow (no Python object per row)."""
+    buffer = io.BytesIO()
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT csv)") as copy,
+    ):
+        for chunk in copy:
+            buffer.write(chunk)
+    if buffer.tell() == 0:
+        return schema.empty_table()
+    buffer.seek(0)
+    return pacsv.read_csv(
+        buffer,
+        read_options=pacsv.ReadOptions(column_names=schema.names),
+        convert_options=pacsv.ConvertOptions(
+            column_types=schema,
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def _batches(reader: pa.RecordBatchReader) -> Any:
