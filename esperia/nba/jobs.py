@@ -160,15 +160,15 @@ class ScoringJobs:
         self._thread.join(timeout)
         wait_for_scoring(self.store, timeout)
 
-    def due(self, now: datetime | None = None) -> bool:
+    def due(self) -> bool:
         newest = _newest_run_at(self.store)
         if newest is None:
             return False
+        now = datetime.now(UTC)
         job = _JOBS.get(self.store)
-        last_try = job.finished_at if job.last_error else None
-        if last_try is not None and (now or datetime.now(UTC)) - last_try < self.every:
-            return False
-        return (now or datetime.now(UTC)) - newest >= self.every
+        if job.last_error and job.finished_at and now - job.finished_at < self.every:
+            return False  # a failed run waits for the next period
+        return now - newest >= self.every
 
     def _loop(self) -> None:
         pause = min(60.0, self.every.total_seconds() / 10)

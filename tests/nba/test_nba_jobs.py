@@ -100,13 +100,23 @@ def test_a_failed_run_leaves_the_previous_one(
     assert _runs(store) == before
 
 
-def test_the_schedule_scores_a_stale_workspace(scored: Settings, store: Store) -> None:
+def test_the_schedule_scores_a_stale_workspace(
+    scored: Settings, store: Store, tmp_path: Path
+) -> None:
     hourly = scored.model_copy(update={"nba_score_every_hours": 1.0})
     jobs = ScoringJobs(store, hourly)
     assert not jobs.due()  # scored moments ago
     with store.connect() as conn:
         conn.execute("UPDATE nba_runs SET scored_at = scored_at - INTERVAL '2 hours'")
     assert jobs.due()
+    # A run that fails is not retried before the next period.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("actions:\n  - id: a\n    when: [{password: 1}]\n")
+    request_scoring(
+        store, hourly.model_copy(update={"nba_catalogue": broken}), actor="test"
+    )
+    assert wait_for_scoring(store) and job_state(store)["last_error"]
+    assert not jobs.due()
     with store.connect() as conn:
         conn.execute("DELETE FROM nba_runs")
     assert not jobs.due()  # never scored: waits to be asked
